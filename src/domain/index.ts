@@ -1,0 +1,11 @@
+export * from './errors.js';
+export * from './duration.js';
+export * from './schedule.js';
+export * from './success-rule.js';
+export * from './outcome.js';
+export * from './notification-status.js';
+export * from './next-step.js';
+export * from './notification.js';
+export * from './headers.js';
+export * from './idempotency.js';
+export type * from './ports.js';
