@@ -1,0 +1,12 @@
+export { openSqliteNotificationStore, type LedgerOptions } from './open-ledger.js';
+export { migrateLedger } from './migrate.js';
+export { newNotificationId } from './notification-id.js';
+export {
+  SqliteNotificationStore,
+  type SqliteNotificationStoreOptions,
+  MAX_PAGE_SIZE,
+  DEFAULT_BULK_REPLAY_LIMIT,
+  MAX_BULK_REPLAY_LIMIT,
+} from './sqlite-notification-store.js';
+export type { GroupCommitStats } from './group-commit.js';
+export type { SynchronousMode } from './database.js';
