@@ -1,0 +1,3 @@
+import { describeExecutorConformance } from './executor-conformance.js';
+
+describeExecutorConformance('inline', { config: () => ({ delivery: { perHostConcurrency: 8 } }) });
