@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { NotifydError } from './domain/errors.js';
+import { DEFAULT_HOST_BACKOFF } from './domain/host-backoff.js';
 import { isSchedulePreset, resolveSchedule } from './domain/schedule.js';
 
 /**
@@ -69,6 +70,20 @@ export const ConfigSchema = z
         success: successRule.prefault({}),
         /** 0 = off; 0.2 spreads each wait over ±20 %. */
         jitter: z.number().min(0).max(1).default(0),
+        /**
+         * The per-host circuit breaker: after `afterFailures` connection failures in a
+         * row (refused, DNS, reset) a host gets no attempts for `initialMs`, then one
+         * probe; each failed probe doubles the pause up to `maxMs`. 0 failures = off.
+         */
+        hostBackoff: z
+          .object({
+            afterFailures: z.number().int().min(0).default(DEFAULT_HOST_BACKOFF.afterFailures),
+            initialMs: z.number().int().min(10).max(3_600_000).default(DEFAULT_HOST_BACKOFF.initialMs),
+            maxMs: z.number().int().min(10).max(3_600_000).default(DEFAULT_HOST_BACKOFF.maxMs),
+          })
+          .strict()
+          .refine((b) => b.maxMs >= b.initialMs, { message: 'maxMs must be at least initialMs', path: ['maxMs'] })
+          .prefault({}),
         /** Added to an attempt's timeout to form its lease: past it, the attempt is re-run. */
         leaseMarginMs: z.number().int().min(100).default(30_000),
         /** SIGTERM: how long in-flight attempts may take to finish. */

@@ -141,6 +141,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       store,
       // Read at scrape time only, once the scheduler below exists.
       inFlight: () => scheduler.inFlightCount,
+      pausedHosts: () => scheduler.pausedHosts(),
       recent,
       onCollectError: (error) => logger.warn({ err: error }, 'metrics: could not count the ledger; gauges keep their last values'),
     });
@@ -152,6 +153,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       concurrency: executor.name === 'bullmq' ? config.redis.dispatchWindow : config.delivery.concurrency,
       perHostConcurrency: config.delivery.perHostConcurrency,
       leaseMarginMs: config.delivery.leaseMarginMs,
+      hostBackoff: config.delivery.hostBackoff,
       logger: schedulerLogger,
       onApplied: appliedResultsObserver({ metrics: ops.metrics, recent, alerts, logger: schedulerLogger }),
     });

@@ -285,7 +285,7 @@ export const RouteSchemas = {
     response: {
       '200': json('The numbers.', {
         type: 'object',
-        required: ['pending', 'inFlight', 'delivered', 'dead', 'cancelled', 'oldestPendingAgeSeconds', 'lastHour', 'countedAt'],
+        required: ['pending', 'inFlight', 'delivered', 'dead', 'cancelled', 'oldestPendingAgeSeconds', 'lastHour', 'pausedHosts', 'countedAt'],
         properties: {
           pending: { type: 'integer', minimum: 0, description: 'Waiting for an attempt or in flight.' },
           inFlight: { type: 'integer', minimum: 0 },
@@ -301,6 +301,22 @@ export const RouteSchemas = {
               delivered: { type: 'integer', minimum: 0 },
               dead: { type: 'integer', minimum: 0 },
               since: { ...ISO_TIME_OR_NULL, description: 'An hour ago, or the daemon start when that is later.' },
+            },
+          },
+          pausedHosts: {
+            type: 'array',
+            maxItems: 100,
+            description:
+              'Receiver hosts that refuse connections and are backed off (delivery.hostBackoff): none of their attempts goes out until a probe at nextProbeAt gets an answer. Longest first; empty on a daemon that runs no scheduler.',
+            items: {
+              type: 'object',
+              required: ['host', 'since', 'nextProbeAt', 'failures'],
+              properties: {
+                host: { type: 'string', description: 'host:port' },
+                since: ISO_TIME,
+                nextProbeAt: ISO_TIME,
+                failures: { type: 'integer', minimum: 1, description: 'Connection failures in a row.' },
+              },
             },
           },
           countedAt: ISO_TIME,

@@ -1,3 +1,4 @@
+import type { PausedHost } from '../domain/host-backoff.js';
 import type { CachedCounts } from './cached-counts.js';
 import type { RecentActivity } from './recent-activity.js';
 
@@ -16,6 +17,8 @@ export interface HeadlineStats {
     /** Where the window starts: an hour ago, or this process's start when that is later. Null: not tracked here. */
     since: string | null;
   } | null;
+  /** Receiver hosts backed off because they refuse connections (delivery.hostBackoff), longest first, at most 100. */
+  pausedHosts: Array<{ host: string; since: string; nextProbeAt: string; failures: number }>;
   /** When the ledger was counted (counts are cached for a few seconds). */
   countedAt: string;
 }
@@ -26,8 +29,12 @@ export interface HeadlineStatsSources {
   recent?: RecentActivity;
   /** Absent: the ledger's leased rows. */
   inFlight?: () => number;
+  /** Absent (no scheduler here): none listed. */
+  pausedHosts?: () => readonly PausedHost[];
   now?: () => number;
 }
+
+const MAX_PAUSED_HOSTS_LISTED = 100;
 
 export function headlineStats(sources: HeadlineStatsSources): () => Promise<HeadlineStats> {
   const now = sources.now ?? Date.now;
@@ -43,6 +50,12 @@ export function headlineStats(sources: HeadlineStatsSources): () => Promise<Head
       oldestPendingAgeSeconds:
         counts.oldestPendingCreatedAt === null ? null : Math.max(0, Math.round((now() - counts.oldestPendingCreatedAt) / 1000)),
       lastHour: recent ? { delivered: recent.delivered, dead: recent.dead, since: new Date(recent.since).toISOString() } : null,
+      pausedHosts: (sources.pausedHosts?.() ?? []).slice(0, MAX_PAUSED_HOSTS_LISTED).map((p) => ({
+        host: p.host,
+        since: new Date(p.since).toISOString(),
+        nextProbeAt: new Date(p.nextProbeAt).toISOString(),
+        failures: p.failures,
+      })),
       countedAt: new Date(at).toISOString(),
     };
   };

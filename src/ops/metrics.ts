@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PausedHost } from '../domain/host-backoff.js';
 import type { DeadReason } from '../domain/notification-status.js';
 import { NotificationStatuses } from '../domain/notification-status.js';
 import { AttemptOutcomes, type AttemptResult } from '../domain/outcome.js';
@@ -11,6 +12,8 @@ export interface MetricsSources {
   counts: CachedCounts;
   /** Attempts in flight right now (the scheduler's own count); absent: the ledger's leased rows. */
   inFlight?: () => number;
+  /** Receiver hosts the scheduler is backing off (they refuse connections); absent: no scheduler here. */
+  pausedHosts?: () => readonly PausedHost[];
   now?: () => number;
   /** Told when a scrape could not read the ledger (the gauges then keep their last values). */
   onCollectError?: (error: unknown) => void;
@@ -142,6 +145,17 @@ export class NotifydMetrics {
         if (counts !== null) this.set(counts.leased);
       },
     });
+    if (sources.pausedHosts) {
+      const pausedHosts = sources.pausedHosts;
+      new Gauge({
+        name: 'notifyd_receiver_hosts_paused',
+        help: 'Receiver hosts backed off because they refuse connections: none of their attempts is leased until a probe gets through (delivery.hostBackoff).',
+        registers,
+        collect() {
+          this.set(pausedHosts().length);
+        },
+      });
+    }
     new Gauge({
       name: 'notifyd_oldest_pending_age_seconds',
       help: 'Age of the oldest pending notification (0 when none is pending): how far behind delivery is.',

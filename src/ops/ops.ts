@@ -1,3 +1,4 @@
+import type { PausedHost } from '../domain/host-backoff.js';
 import type { NotificationStore } from '../domain/ports.js';
 import { CachedCounts } from './cached-counts.js';
 import { headlineStats, type HeadlineStats } from './headline-stats.js';
@@ -14,6 +15,8 @@ export interface OpsViewsOptions {
   store: NotificationStore;
   /** The scheduler's live count; absent: the ledger's leased rows. */
   inFlight?: () => number;
+  /** The receiver hosts the scheduler is backing off. */
+  pausedHosts?: () => PausedHost[];
   /** Absent (no scheduler in this process): /v1/stats has no last-hour numbers. */
   recent?: RecentActivity;
   /** How long one `store.counts()` is reused. */
@@ -26,11 +29,13 @@ export function createOpsViews(options: OpsViewsOptions): OpsViews {
   const metrics = new NotifydMetrics({
     counts,
     ...(options.inFlight ? { inFlight: options.inFlight } : {}),
+    ...(options.pausedHosts ? { pausedHosts: options.pausedHosts } : {}),
     ...(options.onCollectError ? { onCollectError: options.onCollectError } : {}),
   });
   const stats = headlineStats({
     counts,
     ...(options.inFlight ? { inFlight: options.inFlight } : {}),
+    ...(options.pausedHosts ? { pausedHosts: options.pausedHosts } : {}),
     ...(options.recent ? { recent: options.recent } : {}),
   });
   return { metrics, stats };

@@ -28,17 +28,17 @@ export class InFlightAttempts {
     this.perHost.set(job.host, (this.perHost.get(job.host) ?? 0) + 1);
   }
 
-  /** Returns false when the attempt was not in flight here (a duplicate result, or one dropped as expired). */
-  remove(notificationId: string, attempt: number): boolean {
+  /** Returns the attempt, or undefined when it was not in flight here (a duplicate result, or one dropped as expired). */
+  remove(notificationId: string, attempt: number): AttemptJob | undefined {
     const key = keyOf(notificationId, attempt);
     const job = this.byKey.get(key);
-    if (!job) return false;
+    if (!job) return undefined;
     this.byKey.delete(key);
     if (!job.first) this.retryCount -= 1;
     const left = (this.perHost.get(job.host) ?? 1) - 1;
     if (left <= 0) this.perHost.delete(job.host);
     else this.perHost.set(job.host, left);
-    return true;
+    return job;
   }
 
   /**
@@ -51,10 +51,16 @@ export class InFlightAttempts {
     return expired;
   }
 
-  /** Slots left per host that has any attempt in flight. */
-  hostSlotsLeft(perHostLimit: number): Map<string, number> {
+  /**
+   * Slots left per host that has any attempt in flight, or a limit of its own
+   * in `hostLimits` (a host being backed off: 0, or 1 for its probe).
+   */
+  hostSlotsLeft(perHostLimit: number, hostLimits: ReadonlyMap<string, number> = new Map()): Map<string, number> {
     const left = new Map<string, number>();
     for (const [host, count] of this.perHost) left.set(host, Math.max(0, perHostLimit - count));
+    for (const [host, limit] of hostLimits) {
+      left.set(host, Math.max(0, Math.min(perHostLimit, limit) - (this.perHost.get(host) ?? 0)));
+    }
     return left;
   }
 

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AttemptResult } from '../domain/outcome.js';
+import { HostBackoff, type HostBackoffChange, type HostBackoffPolicy, type PausedHost } from '../domain/host-backoff.js';
 import type { AppliedResult, Executor, NotificationStore } from '../domain/ports.js';
 import { InFlightAttempts } from './in-flight.js';
 
@@ -21,6 +22,10 @@ export interface SchedulerOptions {
    * back (another process, a clock jump) is noticed.
    */
   maxSleepMs?: number;
+  /** The per-host circuit breaker for receivers that refuse connections (`delivery.hostBackoff`); default DEFAULT_HOST_BACKOFF. */
+  hostBackoff?: HostBackoffPolicy;
+  /** Called when a host is paused or resumed (metrics); the scheduler logs it itself. */
+  onHostBackoff?: (change: HostBackoffChange) => void;
 }
 
 /**
@@ -34,6 +39,7 @@ export interface SchedulerOptions {
  */
 export class Scheduler {
   private readonly inFlight = new InFlightAttempts();
+  private readonly hostBackoff: HostBackoff;
   private readonly now: () => number;
   private readonly maxSleepMs: number;
   private timer: NodeJS.Timeout | null = null;
@@ -53,6 +59,7 @@ export class Scheduler {
   constructor(private readonly options: SchedulerOptions) {
     this.now = options.now ?? Date.now;
     this.maxSleepMs = options.maxSleepMs ?? 5_000;
+    this.hostBackoff = new HostBackoff(options.hostBackoff);
     this.firstAttemptReserve = options.concurrency >= 2 ? Math.max(1, Math.floor(options.concurrency / 8)) : 0;
     options.executor.onResults((results) => this.applyResults(results));
   }
@@ -65,6 +72,11 @@ export class Scheduler {
 
   get inFlightCount(): number {
     return this.inFlight.size;
+  }
+
+  /** Receiver hosts backed off because they refuse connections (see HostBackoff). */
+  pausedHosts(): PausedHost[] {
+    return this.hostBackoff.backedOff();
   }
 
   /** Runs a pass at the end of this event-loop turn; many wakes in one turn coalesce into one pass. */
@@ -146,7 +158,7 @@ export class Scheduler {
         now,
         limit: free,
         leaseMs: leaseMarginMs,
-        hostSlotsLeft: this.inFlight.hostSlotsLeft(perHostConcurrency),
+        hostSlotsLeft: this.inFlight.hostSlotsLeft(perHostConcurrency, this.hostBackoff.allowances(now)),
         perHostLimit: perHostConcurrency,
         maxRetries: Math.max(0, concurrency - this.firstAttemptReserve - this.inFlight.retries),
         // The same share the other way: a flood of new notifications cannot starve due retries.
@@ -173,9 +185,10 @@ export class Scheduler {
     }
 
     // Sleep until the next row falls due, unless what is due is only waiting for a
-    // host's slot to free up: then the result that frees it wakes us. A row that
-    // fell due after the last lease looked (at `leasedAt`) was not passed over but
-    // not yet seen: run again at once, or it would wait for a result or maxSleepMs.
+    // host's slot to free up: then the result that frees it wakes us, or, for a
+    // host being backed off, the end of its pause. A row that fell due after the
+    // last lease looked (at `leasedAt`) was not passed over but not yet seen: run
+    // again at once, or it would wait for a result or maxSleepMs.
     const leasedAt = now;
     const nextDue = await store.nextDueAt();
     now = this.now();
@@ -183,6 +196,8 @@ export class Scheduler {
     let wakeAt = now + this.maxSleepMs;
     if (nextDue !== null && nextDue > leasedAt) wakeAt = Math.min(wakeAt, nextDue);
     if (leaseDeadline !== null) wakeAt = Math.min(wakeAt, leaseDeadline + 1);
+    const resumeAt = this.hostBackoff.nextResumeAt(now);
+    if (resumeAt !== null) wakeAt = Math.min(wakeAt, resumeAt);
     this.sleepFor(Math.max(0, wakeAt - now));
   }
 
@@ -194,7 +209,10 @@ export class Scheduler {
   }
 
   private async applyResults(results: AttemptResult[]): Promise<void> {
-    for (const result of results) this.inFlight.remove(result.notificationId, result.attempt);
+    for (const result of results) {
+      const job = this.inFlight.remove(result.notificationId, result.attempt);
+      if (job) this.noteHostOutcome(job.host, result);
+    }
     // The slots are free now: lease their successors without waiting for this
     // batch's commit and fsync. That lease may commit before these results do;
     // their rows still hold their leases (next_attempt_at is the lease deadline),
@@ -218,5 +236,20 @@ export class Scheduler {
     }
     this.options.onApplied?.(applied, results);
     this.wake();
+  }
+
+  private noteHostOutcome(host: string, result: AttemptResult): void {
+    const change = this.hostBackoff.record(host, result.outcome, this.now());
+    if (change === null) return;
+    if (change.kind === 'paused') {
+      // The first pause is news; each failed probe after it (every maxMs at most) is not.
+      this.options.logger[change.probeFailed ? 'debug' : 'warn'](
+        { host, failures: change.failures, pauseMs: change.pauseMs, lastError: result.error },
+        `receiver host ${host} refuses connections: no attempts to it for ${change.pauseMs} ms, then one probe`,
+      );
+    } else {
+      this.options.logger.info({ host, pausedForMs: change.pausedForMs }, `receiver host ${host} answers again: back-off ended`);
+    }
+    this.options.onHostBackoff?.(change);
   }
 }

@@ -23,7 +23,13 @@ export function describeExecutorConformance(name: string, target: ConformanceTar
     beforeAll(async () => {
       receiver = await TestReceiver.start();
       teardown = await target.setup?.();
-      notifyd = await startTestDaemon(mergeConfig({ delivery: { schedule: ['200ms', '400ms'] } }, await target.config()));
+      notifyd = await startTestDaemon(
+        mergeConfig(
+          // A host that refuses 10 connections in a row is paused for 2 s at a time (see the back-off test).
+          { delivery: { schedule: ['200ms', '400ms'], hostBackoff: { afterFailures: 10, initialMs: 2_000, maxMs: 2_000 } } },
+          await target.config(),
+        ),
+      );
     });
     afterAll(async () => {
       await notifyd?.close();
@@ -163,6 +169,52 @@ export function describeExecutorConformance(name: string, target: ConformanceTar
         expect(Date.now() - startedAt).toBeLessThan(1_000);
       } finally {
         await dead.close();
+      }
+    });
+
+    it('pauses a receiver host that refuses connections, probes it, and delivers its backlog once it answers', async () => {
+      // A port nothing listens on: every attempt is refused at once.
+      const gone = await TestReceiver.start();
+      const port = gone.port;
+      await gone.close();
+      const url = `http://127.0.0.1:${port}/notify`;
+      const ids: string[] = [];
+      for (let i = 0; i < 30; i += 1) {
+        // Without the back-off these 30 would spend their 12 attempts within a second and go dead.
+        const { status, body } = await notifyd.api('POST', '/v1/notifications', { url, body: { i }, schedule: Array(11).fill('50ms') });
+        expect(status).toBe(202);
+        ids.push(body.id);
+      }
+      const host = `127.0.0.1:${port}`;
+      const isPaused = async () => {
+        const { body } = await notifyd.api('GET', '/v1/stats');
+        return (body.pausedHosts as Array<{ host: string }>).some((p) => p.host === host);
+      };
+      const attemptsSoFar = async () => {
+        const views = await Promise.all(ids.map((id) => notifyd.api('GET', `/v1/notifications/${id}`)));
+        return views.reduce((sum, v) => sum + (v.body.attempts as number), 0);
+      };
+      const deadline = Date.now() + 5_000;
+      while (!(await isPaused()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(await isPaused()).toBe(true);
+      const metrics = await (await fetch(`${notifyd.url}/metrics`)).text();
+      expect(Number(/^notifyd_receiver_hosts_paused (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+
+      // Paused: the attempts that were in flight report in, then nothing more goes to the host.
+      await new Promise((r) => setTimeout(r, 200));
+      const duringPause = await attemptsSoFar();
+      await new Promise((r) => setTimeout(r, 600));
+      expect(await attemptsSoFar()).toBe(duringPause);
+      expect(duringPause).toBeLessThan(30 * 12);
+
+      // The receiver comes back on the same port: the next probe gets through and the backlog drains.
+      const back = await TestReceiver.start(undefined, { port });
+      try {
+        for (const id of ids) await notifyd.waitForNotification(id, (v) => v.status === 'delivered', 10_000);
+        expect(new Set(back.requests.map((r) => String(r.headers['webhook-id'])))).toEqual(new Set(ids));
+        expect(await isPaused()).toBe(false);
+      } finally {
+        await back.close();
       }
     });
   });

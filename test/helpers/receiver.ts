@@ -26,7 +26,8 @@ export class TestReceiver {
 
   private constructor(private readonly server: Server) {}
 
-  static async start(responder?: Responder): Promise<TestReceiver> {
+  /** `port`: listen on that port (a receiver coming back where one was closed); default a free one. */
+  static async start(responder?: Responder, options: { port?: number } = {}): Promise<TestReceiver> {
     let receiver!: TestReceiver;
     const server = createServer((raw, res) => void receiver.handle(raw, res));
     receiver = new TestReceiver(server);
@@ -35,7 +36,10 @@ export class TestReceiver {
       receiver.sockets.add(socket);
       socket.on('close', () => receiver.sockets.delete(socket));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, '127.0.0.1', resolve);
+    });
     return receiver;
   }
 

@@ -194,6 +194,14 @@ export function registerOpsCommands(program: Command): void {
         `delivered   ${n(data.delivered)}${hour ? `   ${hour.delivered.toLocaleString('en-US')} ${window}` : ''}`,
         `dead        ${n(data.dead)}${hour ? `   ${hour.dead.toLocaleString('en-US')} ${window}` : ''}`,
         `cancelled   ${n(data.cancelled)}`,
+        ...(data.pausedHosts.length === 0
+          ? []
+          : [
+              `paused receiver hosts (refusing connections; no attempts until a probe gets an answer):`,
+              ...data.pausedHosts.map(
+                (p) => `  ${p.host}   since ${p.since}, ${p.failures.toLocaleString('en-US')} failures in a row, next probe ${p.nextProbeAt}`,
+              ),
+            ]),
         `(ledger counted at ${data.countedAt})`,
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
