@@ -44,8 +44,12 @@ export const ConfigSchema = z
         path: z.string().min(1).default('./notifyd.db'),
         synchronous: z.enum(['off', 'normal', 'full', 'extra']).default('full'),
         busyTimeoutMs: z.number().int().min(0).default(5000),
-        /** Longest a write may wait to share a transaction with others (group commit). */
-        groupCommitMaxWaitMs: z.number().int().min(0).max(100).default(2),
+        /**
+         * Longest a write may wait to share a transaction with others (group commit).
+         * 0: commit at the end of the event-loop turn. Writes still share commits:
+         * those that arrive while one commit's fsync holds the loop go in the next.
+         */
+        groupCommitMaxWaitMs: z.number().int().min(0).max(100).default(0),
       })
       .strict()
       .prefault({}),

@@ -12,7 +12,7 @@ export interface NewNotification {
   contentType: string;
   headers: Record<string, string>;
   idempotencyKey: string | null;
-  /** SHA-256 of the request's canonical payload: same key + other payload → 409. */
+  /** SHA-256 of the request's canonical payload: same key + other payload → 409. Empty without an idempotency key (never compared). */
   payloadHash: string;
   delaysMs: number[];
   success: SuccessRule;

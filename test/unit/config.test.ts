@@ -302,6 +302,12 @@ describe('validation errors name the key', () => {
     expect(error.message).toContain('ledger.synchronous');
   });
 
+  it('delivery.hostBackoff: a pause that shrinks is an error naming maxMs; afterFailures 0 turns it off', () => {
+    const error = configError(() => buildConfig({ delivery: { hostBackoff: { initialMs: 5_000, maxMs: 1_000 } } }));
+    expect(error.message).toContain('delivery.hostBackoff.maxMs');
+    expect(buildConfig({ delivery: { hostBackoff: { afterFailures: 0 } } }).delivery.hostBackoff).toEqual({ afterFailures: 0, initialMs: 1_000, maxMs: 30_000 });
+  });
+
   it('bad custom schedule: names delivery.schedule and the bad delay', () => {
     const error = configError(() => buildConfig({ delivery: { schedule: ['15s', '5x'] } }));
     expect(error.field).toBe('delivery.schedule');
