@@ -42,6 +42,28 @@ export interface Notification extends NewNotification {
   updatedAt: number;
 }
 
+/**
+ * A notification's state after an attempt's result, without its payload: what
+ * metrics, logs and the last-hour numbers need. Reading the body and parsing
+ * the JSON columns for every result cost more than the rest of recording it.
+ */
+export type NotificationSummary = Pick<
+  Notification,
+  | 'id'
+  | 'status'
+  | 'url'
+  | 'host'
+  | 'attempts'
+  | 'nextAttemptAt'
+  | 'leaseUntil'
+  | 'deliveredAt'
+  | 'deadAt'
+  | 'deadReason'
+  | 'lastError'
+  | 'createdAt'
+  | 'updatedAt'
+>;
+
 /** One row of a notification's attempt history. */
 export interface Attempt {
   n: number;

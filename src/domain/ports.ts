@@ -3,7 +3,7 @@
  * never touch SQLite, got or Redis directly (BullMQ's queue-backend.ts is the
  * model). Every implementation of a port passes the same conformance suite.
  */
-import type { AttemptJob, NewNotification, Notification, NotificationWithHistory } from './notification.js';
+import type { AttemptJob, NewNotification, Notification, NotificationSummary, NotificationWithHistory } from './notification.js';
 import type { AttemptResult, SendResult } from './outcome.js';
 import type { NotificationStatus } from './notification-status.js';
 
@@ -68,7 +68,10 @@ export interface AppliedResult {
   /** False when this result was a duplicate (already recorded) and changed nothing. */
   applied: boolean;
   status: NotificationStatus | null;
-  notification: Notification | null;
+  /** The notification after this result; null when nothing was applied. */
+  notification: NotificationSummary | null;
+  /** The whole notification when this result made it a dead letter (the alerts carry it); null otherwise. */
+  deadLetter: Notification | null;
 }
 
 export interface NotificationStore {

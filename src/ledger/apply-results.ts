@@ -1,7 +1,7 @@
 import { decideNextStep } from '../domain/next-step.js';
 import type { AttemptResult } from '../domain/outcome.js';
 import type { AppliedResult } from '../domain/ports.js';
-import { rowToNotification } from './rows.js';
+import { rowToNotification, rowToSummary } from './rows.js';
 import type { AfterAttempt, ApplyTarget, LedgerStatements } from './statements.js';
 
 export interface ApplyOptions {
@@ -34,6 +34,7 @@ function applyOne(statements: LedgerStatements, result: AttemptResult, now: numb
     applied: false,
     status: target?.status ?? null,
     notification: null,
+    deadLetter: null,
   });
   if (target === undefined || result.attempt !== target.attempts + 1) return unchanged();
 
@@ -49,10 +50,16 @@ function applyOne(statements: LedgerStatements, result: AttemptResult, now: numb
   });
   if (inserted.changes === 0) return unchanged();
 
-  const row = statements.updateAfterAttempt.get(nextState(target, result, now, options));
+  const next = nextState(target, result, now, options);
+  if (next.status === 'dead' && target.status !== 'dead') {
+    const row = statements.updateAfterAttemptToDead.get(next);
+    if (row === undefined) return unchanged();
+    const deadLetter = rowToNotification(row);
+    return { notificationId: row.id, attempt: result.attempt, applied: true, status: row.status, notification: rowToSummary(row), deadLetter };
+  }
+  const row = statements.updateAfterAttempt.get(next);
   if (row === undefined) return unchanged();
-  const notification = rowToNotification(row);
-  return { notificationId: notification.id, attempt: result.attempt, applied: true, status: notification.status, notification };
+  return { notificationId: row.id, attempt: result.attempt, applied: true, status: row.status, notification: rowToSummary(row), deadLetter: null };
 }
 
 function nextState(target: ApplyTarget, result: AttemptResult, now: number, options: ApplyOptions): AfterAttempt {

@@ -1,4 +1,4 @@
-import type { Attempt, NewNotification, Notification } from '../domain/notification.js';
+import type { Attempt, NewNotification, Notification, NotificationSummary } from '../domain/notification.js';
 import type { DeadReason, NotificationStatus } from '../domain/notification-status.js';
 import type { AttemptOutcome } from '../domain/outcome.js';
 import type { SuccessRule } from '../domain/success-rule.js';
@@ -68,6 +68,45 @@ export function rowToNotification(row: NotificationRow): Notification {
     cancelledAt: row.cancelled_at,
     lastError: row.last_error,
     replays: row.replays,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** The columns `updateAfterAttempt` returns: a NotificationSummary's. */
+export type SummaryRow = Pick<
+  NotificationRow,
+  | 'id'
+  | 'status'
+  | 'url'
+  | 'host'
+  | 'attempts'
+  | 'next_attempt_at'
+  | 'lease_until'
+  | 'delivered_at'
+  | 'dead_at'
+  | 'dead_reason'
+  | 'last_error'
+  | 'created_at'
+  | 'updated_at'
+>;
+
+export const SUMMARY_COLUMNS =
+  'id, status, url, host, attempts, next_attempt_at, lease_until, delivered_at, dead_at, dead_reason, last_error, created_at, updated_at';
+
+export function rowToSummary(row: SummaryRow): NotificationSummary {
+  return {
+    id: row.id,
+    status: row.status,
+    url: row.url,
+    host: row.host,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    leaseUntil: row.lease_until,
+    deliveredAt: row.delivered_at,
+    deadAt: row.dead_at,
+    deadReason: row.dead_reason,
+    lastError: row.last_error,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.js';
-import type { AttemptRow, NotificationRow } from './rows.js';
+import { SUMMARY_COLUMNS, type AttemptRow, type NotificationRow, type SummaryRow } from './rows.js';
 
 /**
  * The prepared statements of the hot paths (enqueue, lease, apply results,
@@ -84,7 +84,10 @@ export interface LedgerStatements {
 
   readonly selectForApply: Statement<[string], ApplyTarget>;
   readonly insertAttempt: Statement<[AttemptRow & { notification_id: string }]>;
-  readonly updateAfterAttempt: Statement<[AfterAttempt], NotificationRow>;
+  /** Records an attempt's effect; returns the summary (the common case) … */
+  readonly updateAfterAttempt: Statement<[AfterAttempt], SummaryRow>;
+  /** … or the whole row, for a result that makes a dead letter (alerts carry it). */
+  readonly updateAfterAttemptToDead: Statement<[AfterAttempt], NotificationRow>;
 
   readonly replay: Statement<[{ rid: number; now: number }], NotificationRow>;
   readonly replayDead: Statement<[{ ids: string; now: number }], { id: string }>;
@@ -156,6 +159,12 @@ function prepareDueClass(db: SqliteDatabase, name: DueClass['name']): DueClass {
   };
 }
 
+const UPDATE_AFTER_ATTEMPT = `UPDATE notifications
+  SET status = @status, attempts = @attempts, next_attempt_at = @next_attempt_at, lease_until = NULL,
+      delivered_at = @delivered_at, dead_at = @dead_at, dead_reason = @dead_reason,
+      last_error = @last_error, updated_at = @now
+  WHERE rowid = @rid`;
+
 export function prepareLedgerStatements(db: SqliteDatabase): LedgerStatements {
   return {
     insertNotification: db.prepare(
@@ -194,13 +203,8 @@ export function prepareLedgerStatements(db: SqliteDatabase): LedgerStatements {
       `INSERT OR IGNORE INTO attempts (notification_id, n, at, duration_ms, status_code, outcome, error, response_excerpt)
        VALUES (@notification_id, @n, @at, @duration_ms, @status_code, @outcome, @error, @response_excerpt)`,
     ),
-    updateAfterAttempt: db.prepare(
-      `UPDATE notifications
-       SET status = @status, attempts = @attempts, next_attempt_at = @next_attempt_at, lease_until = NULL,
-           delivered_at = @delivered_at, dead_at = @dead_at, dead_reason = @dead_reason,
-           last_error = @last_error, updated_at = @now
-       WHERE rowid = @rid RETURNING *`,
-    ),
+    updateAfterAttempt: db.prepare(`${UPDATE_AFTER_ATTEMPT} RETURNING ${SUMMARY_COLUMNS}`),
+    updateAfterAttemptToDead: db.prepare(`${UPDATE_AFTER_ATTEMPT} RETURNING *`),
 
     replay: db.prepare(`UPDATE notifications SET ${REPLAY_SET} WHERE rowid = @rid RETURNING *`),
     replayDead: db.prepare(

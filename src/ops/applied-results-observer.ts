@@ -33,7 +33,7 @@ export function appliedResultsObserver(options: AppliedResultsObserverOptions): 
         if (outcome.status === 'delivered') recent.record('delivered', notification.deliveredAt ?? undefined);
         else if (outcome.status === 'dead') {
           recent.record('dead', notification.deadAt ?? undefined);
-          dead.push(notification);
+          if (outcome.deadLetter) dead.push(outcome.deadLetter);
         }
       }
       alerts?.add(dead);

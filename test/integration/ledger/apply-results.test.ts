@@ -15,6 +15,9 @@ describe('applyResults', () => {
     const [applied] = await store.applyResults([result(id, 1, 'success')], T0 + 100);
     expect(applied).toMatchObject({ notificationId: id, attempt: 1, applied: true, status: 'delivered' });
     expect(applied?.notification).toMatchObject({ status: 'delivered', deliveredAt: T0 + 100, attempts: 1, nextAttemptAt: null, leaseUntil: null });
+    // Only the summary comes back for a result that does not make a dead letter: not the payload.
+    expect(applied?.notification).not.toHaveProperty('body');
+    expect(applied?.deadLetter).toBeNull();
     const read = await store.get(id);
     expect(read?.history).toEqual([
       { n: 1, at: T0, durationMs: 12, statusCode: 200, outcome: 'success', error: null, responseExcerpt: 'success' },
@@ -91,6 +94,9 @@ describe('applyResults', () => {
       ['dead', 'gone', T0 + 5],
       ['dead', 'blocked', T0 + 5],
     ]);
+    // A new dead letter comes back whole, for the alerts.
+    expect(applied.map((a) => a.deadLetter?.id)).toEqual([gone.id, blocked.id]);
+    expect(applied[0]?.deadLetter).toMatchObject({ status: 'dead', deadReason: 'gone', body: expect.any(String), attempts: 1 });
   });
 
   it('an attempt that finishes after a cancel is recorded, and the notification stays cancelled', async () => {
