@@ -47,7 +47,7 @@ export async function main({ quick, log, args = [] }) {
     parsed.body.pad = parsed.body.pad.slice(0, parsed.body.pad.length - (JSON.stringify(parsed).length - body.length));
     const parkedBody = JSON.stringify(parsed);
     if (Buffer.byteLength(parkedBody) !== 512) throw new Error(`body is ${Buffer.byteLength(parkedBody)} bytes`);
-    result.params = { connections: CONNECTIONS, seconds, reps, bodyBytes: 512, synchronous: 'full', groupCommitMaxWaitMs: 2, logLevel };
+    result.params = { connections: CONNECTIONS, seconds, reps, bodyBytes: 512, synchronous: 'full', groupCommitMaxWaitMs: 0, logLevel };
 
     log('enqueue: warm-up');
     await cannon(`${daemon.url}/v1/notifications`, body, 1);
