@@ -12,6 +12,8 @@ import {
   IdParamsSchema,
   ListQuerySchema,
   ReplayBodySchema,
+  RetryHostNowBodySchema,
+  RetryNowBodySchema,
 } from './schemas.js';
 
 /**
@@ -233,6 +235,35 @@ export const RouteSchemas = {
     body: fromZod(CancelBodySchema),
     response: { '200': json('The notification, now cancelled.', ref('NotificationSummary')), ...errors(400, 401, 403, 404, 409, 429, 503) },
   },
+  retryNotificationNow: {
+    tags: ['notifications'],
+    operationId: 'retryNotificationNow',
+    summary: 'Attempt a pending notification now',
+    description:
+      'Moves the next attempt of a pending notification to now, for a receiver that is back and cannot wait for the schedule. ' +
+      'The schedule does not restart: after this attempt the next wait is the one that was due anyway. ' +
+      'A notification whose attempt is in flight is returned unchanged. A dead one is replayed instead (409 here).',
+    params: fromZod(IdParamsSchema),
+    body: fromZod(RetryNowBodySchema),
+    response: { '200': json('The notification, due now.', ref('NotificationSummary')), ...errors(400, 401, 403, 404, 409, 429, 503) },
+  },
+  retryHostNow: {
+    tags: ['notifications'],
+    operationId: 'retryHostNow',
+    summary: 'Attempt every pending notification to one host now',
+    description:
+      'The merchant is back: every pending notification to `host` that is not due yet and not in flight becomes due now. ' +
+      'Per-host concurrency still caps how many POSTs the host gets at once.',
+    body: fromZod(RetryHostNowBodySchema, { host: 'As stored: the URL host, with the port unless it is the default (merchant.example.com, 10.0.0.5:8443).' }),
+    response: {
+      '200': json('How many were moved.', {
+        type: 'object',
+        required: ['rescheduled'],
+        properties: { rescheduled: { type: 'integer', minimum: 0 } },
+      }),
+      ...errors(400, 401, 403, 429, 503),
+    },
+  },
   listDeadLetters: {
     tags: ['dead letters'],
     operationId: 'listDeadLetters',
@@ -370,6 +401,7 @@ export const RouteSchemas = {
 export const OPTIONAL_BODY_OPERATIONS: ReadonlySet<string> = new Set([
   RouteSchemas.replayNotification.operationId,
   RouteSchemas.cancelNotification.operationId,
+  RouteSchemas.retryNotificationNow.operationId,
   RouteSchemas.bulkReplay.operationId,
 ]);
 

@@ -118,6 +118,13 @@ export const ReplayBodySchema = z.strictObject({
 
 export const CancelBodySchema = z.strictObject({});
 
+export const RetryNowBodySchema = z.strictObject({});
+
+export const RetryHostNowBodySchema = z.strictObject({
+  /** As stored: the URL's host, with the port when it is not the default (`merchant.example.com`, `10.0.0.5:8443`). */
+  host: z.string(expecting('a string')).min(1).max(300),
+});
+
 export const IdParamsSchema = z.strictObject({
   id: z.string().min(1).max(128),
 });

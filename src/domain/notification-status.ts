@@ -42,6 +42,15 @@ export function assertCanReplay(id: string, status: NotificationStatus, force: b
 }
 
 /** Cancel: pending → cancelled. Throws otherwise. */
+/** "Retry now" moves a pending notification's next attempt to now; a dead one is replayed instead. */
+export function assertCanRetryNow(id: string, status: NotificationStatus): void {
+  if (status === 'pending') return;
+  const hint = status === 'dead' ? '; replay a dead letter instead' : '';
+  throw new NotifydError('invalid_state', `notification ${id} is ${status}; only pending notifications can be retried now${hint}`, {
+    details: { status },
+  });
+}
+
 export function assertCanCancel(id: string, status: NotificationStatus): void {
   if (status === 'pending') return;
   throw new NotifydError('invalid_state', `notification ${id} is ${status}; only pending notifications can be cancelled`, {

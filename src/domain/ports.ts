@@ -83,6 +83,10 @@ export interface NotificationStore {
   /** Throws not_found / invalid_state. */
   replay(id: string, options: { force: boolean }, now: number): Promise<Notification>;
   cancel(id: string, now: number): Promise<Notification>;
+  /** A pending notification's next attempt moved to now (unchanged while an attempt is in flight). */
+  retryNow(id: string, now: number): Promise<Notification>;
+  /** `retryNow` for every pending notification to `host` that is not due yet; returns how many moved. */
+  retryHostNow(host: string, now: number): Promise<number>;
   replayDeadLetters(filter: DeadLetterFilter, now: number): Promise<{ replayed: number; ids: string[] }>;
   /** How many dead letters match (`limit` ignored): what a bulk replay of the same filter would take. */
   countDeadLetters(filter: DeadLetterFilter): Promise<number>;

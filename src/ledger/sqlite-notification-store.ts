@@ -26,7 +26,7 @@ import { rowToAttempt, rowToNotification, type NotificationRow } from './rows.js
 import { notifications } from './schema.js';
 import { prepareLedgerStatements, type LedgerStatements } from './statements.js';
 import { mapStorageError, storageUnavailable } from './storage-error.js';
-import { cancelNotification, releaseLeases, replayDeadLetters, replayNotification } from './transitions.js';
+import { cancelNotification, releaseLeases, replayDeadLetters, replayNotification, retryHostNow, retryNotificationNow } from './transitions.js';
 
 export interface SqliteNotificationStoreOptions {
   /** See GroupCommitOptions.maxWaitMs. */
@@ -116,6 +116,14 @@ export class SqliteNotificationStore implements NotificationStore {
 
   cancel(id: string, now: number): Promise<Notification> {
     return this.write(() => cancelNotification(this.statements, id, now));
+  }
+
+  retryNow(id: string, now: number): Promise<Notification> {
+    return this.write(() => retryNotificationNow(this.statements, id, now));
+  }
+
+  retryHostNow(host: string, now: number): Promise<number> {
+    return this.write(() => retryHostNow(this.statements, host, now));
   }
 
   replayDeadLetters(filter: DeadLetterFilter, now: number): Promise<{ replayed: number; ids: string[] }> {

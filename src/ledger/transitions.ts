@@ -2,7 +2,7 @@ import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { sql } from 'drizzle-orm';
 import { NotifydError } from '../domain/errors.js';
 import type { Notification } from '../domain/notification.js';
-import { assertCanCancel, assertCanReplay } from '../domain/notification-status.js';
+import { assertCanCancel, assertCanReplay, assertCanRetryNow } from '../domain/notification-status.js';
 import type { DeadLetterFilter } from '../domain/ports.js';
 import { deadLetterQuery } from './dead-letter-query.js';
 import { rowToNotification } from './rows.js';
@@ -27,6 +27,26 @@ export function cancelNotification(statements: LedgerStatements, id: string, now
   const row = statements.cancel.get({ rid: current.rid, now });
   if (row === undefined) throw notFound(id);
   return rowToNotification(row);
+}
+
+/**
+ * Moves a pending notification's next attempt to now (the receiver is back and
+ * cannot wait for the schedule). The schedule does not restart: after this
+ * attempt the next wait is the one that was due anyway. A notification whose
+ * attempt is in flight is returned unchanged.
+ */
+export function retryNotificationNow(statements: LedgerStatements, id: string, now: number): Notification {
+  const current = statements.selectStatus.get(id);
+  if (current === undefined) throw notFound(id);
+  assertCanRetryNow(id, current.status);
+  const row = statements.retryNow.get({ rid: current.rid, now }) ?? statements.selectById.get(id);
+  if (row === undefined) throw notFound(id);
+  return rowToNotification(row);
+}
+
+/** `retryNotificationNow` for every pending notification to `host` not already due or in flight; returns how many. */
+export function retryHostNow(statements: LedgerStatements, host: string, now: number): number {
+  return statements.retryNowForHost.reduce((sum, statement) => sum + statement.run({ host, now }).changes, 0);
 }
 
 /** Replays up to `limit` dead letters matching `filter`, in dead-letter listing order. */

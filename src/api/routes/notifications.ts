@@ -11,6 +11,8 @@ import {
   IdParamsSchema,
   ListQuerySchema,
   ReplayBodySchema,
+  RetryHostNowBodySchema,
+  RetryNowBodySchema,
   optionalObject,
   parseWith,
   requireObject,
@@ -56,6 +58,27 @@ export function registerNotificationRoutes(app: FastifyInstance, ctx: RouteConte
     ctx.ops.metrics.replayed(1);
     request.log.info({ notificationId: id, force: body.force ?? false, by: request.principal?.name }, 'replayed');
     return toSummaryView(notification);
+  });
+
+  app.post(
+    '/v1/notifications/:id/retry-now',
+    { config: { scope: 'ops' }, schema: RouteSchemas.retryNotificationNow },
+    async (request: FastifyRequest) => {
+      const { id } = parseWith(IdParamsSchema, request.params);
+      parseWith(RetryNowBodySchema, optionalObject(request.body));
+      const notification = await ctx.store.retryNow(id, ctx.now());
+      ctx.wake();
+      request.log.info({ notificationId: id, by: request.principal?.name }, 'retry now');
+      return toSummaryView(notification);
+    },
+  );
+
+  app.post('/v1/notifications/retry-now', { config: { scope: 'ops' }, schema: RouteSchemas.retryHostNow }, async (request: FastifyRequest) => {
+    const { host } = parseWith(RetryHostNowBodySchema, request.body);
+    const rescheduled = await ctx.store.retryHostNow(host.toLowerCase(), ctx.now());
+    if (rescheduled > 0) ctx.wake();
+    request.log.info({ host, rescheduled, by: request.principal?.name }, 'retry now (host)');
+    return { rescheduled };
   });
 
   app.post('/v1/notifications/:id/cancel', { config: { scope: 'ops' }, schema: RouteSchemas.cancelNotification }, async (request: FastifyRequest) => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseDuration } from '../../domain/duration.js';
-import { ApiError } from '../client.js';
+import { ApiError, type NotifydClient } from '../client.js';
 import { runClientCommand, type ClientFlags } from '../client-command.js';
 import { fail, printJson, printTable } from '../output.js';
 import { parseInteger, withClientOptions } from '../options.js';
@@ -161,21 +161,55 @@ export function registerClientCommands(program: Command): void {
         await replayAllDeadLetters(client, filter, { json: flags.json === true, batchSize: flags.batchSize });
         return;
       }
-      const results: Array<{ id: string; status: string }> = [];
-      let failed = 0;
-      for (const id of ids) {
-        try {
-          const { data } = await client.request<View>('POST', `v1/notifications/${encodeURIComponent(id)}/replay`, flags.force ? { force: true } : {});
-          results.push({ id, status: String(data.status) });
-        } catch (error) {
-          if (!(error instanceof ApiError) || error.status === 0) throw error;
-          failed += 1;
-          results.push({ id, status: `error ${error.code}: ${error.message}` });
-        }
-      }
-      if (flags.json) printJson({ replayed: results.length - failed, failed, results });
-      else for (const r of results) process.stdout.write(`${r.id}  ${r.status}\n`);
-      if (failed > 0) process.exit(1);
+      await actOnEach(client, ids, 'replay', flags.force ? { force: true } : {}, flags.json === true, 'replayed');
     }),
   );
+
+  withClientOptions(
+    program
+      .command('retry-now [ids...]')
+      .description('attempt pending notifications now instead of at their next scheduled time (by id, or --host)')
+      .option('--host <host>', 'every pending notification to this receiver host (as stored: with the port unless default)'),
+  ).action(
+    runClientCommand(async (client, flags: ClientFlags & { host?: string }, ids: string[]) => {
+      if (flags.host && ids.length > 0) fail('give ids or --host, not both', 2);
+      if (!flags.host && ids.length === 0) fail('give the ids to retry now, or --host', 2);
+      if (flags.host) {
+        const { data } = await client.request<{ rescheduled: number }>('POST', 'v1/notifications/retry-now', { host: flags.host });
+        if (flags.json) return printJson(data);
+        process.stdout.write(`${data.rescheduled.toLocaleString('en-US')} pending notification(s) to ${flags.host} due now\n`);
+        return;
+      }
+      await actOnEach(client, ids, 'retry-now', {}, flags.json === true, 'retried');
+    }),
+  );
+}
+
+/**
+ * POSTs `/v1/notifications/:id/<action>` for each id, going on past refusals
+ * (one line each, exit 1 at the end if any); an unreachable daemon stops it.
+ */
+async function actOnEach(
+  client: NotifydClient,
+  ids: readonly string[],
+  action: 'replay' | 'retry-now',
+  body: Record<string, unknown>,
+  json: boolean,
+  doneKey: string,
+): Promise<void> {
+  const results: Array<{ id: string; status: string }> = [];
+  let failed = 0;
+  for (const id of ids) {
+    try {
+      const { data } = await client.request<View>('POST', `v1/notifications/${encodeURIComponent(id)}/${action}`, body);
+      results.push({ id, status: String(data.status) });
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status === 0) throw error;
+      failed += 1;
+      results.push({ id, status: `error ${error.code}: ${error.message}` });
+    }
+  }
+  if (json) printJson({ [doneKey]: results.length - failed, failed, results });
+  else for (const r of results) process.stdout.write(`${r.id}  ${r.status}\n`);
+  if (failed > 0) process.exit(1);
 }

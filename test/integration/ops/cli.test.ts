@@ -171,3 +171,36 @@ describe('notifyd stats', () => {
     expect(text.stdout).toMatch(/\ndead\s+0\s+1,050 since the daemon started at /);
   });
 });
+
+describe('notifyd retry-now', () => {
+  it('moves pending notifications of a host (or by id) to now; needs the ops scope', async () => {
+    // Merchant C answers 503 first, then comes back; its notifications wait an hour for their retry.
+    let back = false;
+    const merchantC = await TestReceiver.start(() => (back ? { status: 200, body: 'success' } : { status: 503, body: 'down' }));
+    try {
+      const hostC = `127.0.0.1:${merchantC.port}`;
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i += 1) ids.push(await d.enqueue({ url: merchantC.url('/notify'), body: { i }, schedule: ['1h'] }));
+      await merchantC.waitFor((reqs) => reqs.length >= 5);
+      await until(async () => (await d.api('GET', `/v1/notifications/${ids[4]}`)).body.attempts === 1, 10_000, 'first attempts recorded');
+      back = true;
+
+      const refused = await cli(d, ['retry-now', '--host', hostC], TOKENS.reader);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/forbidden|scope/i);
+
+      const one = await cli(d, ['retry-now', ids[0]!]);
+      expect(one.code, one.stderr).toBe(0);
+      expect(one.stdout).toBe(`${ids[0]}  pending\n`);
+      await until(async () => (await d.api('GET', `/v1/notifications/${ids[0]}`)).body.status === 'delivered', 10_000, 'the one delivered');
+
+      const rest = await cli(d, ['retry-now', '--host', hostC, '--json']);
+      expect(rest.code, rest.stderr).toBe(0);
+      expect(JSON.parse(rest.stdout)).toEqual({ rescheduled: 4 });
+      for (const id of ids) await until(async () => (await d.api('GET', `/v1/notifications/${id}`)).body.status === 'delivered', 10_000, `${id} delivered`);
+      expect(merchantC.requests).toHaveLength(10); // each: the first 503, then one success
+    } finally {
+      await merchantC.close();
+    }
+  });
+});
