@@ -172,7 +172,8 @@ export function defaultConfig(): Config {
  * NOTIFYD_<SECTION>_<KEY> sets `section.key` (camelCase from SNAKE_CASE):
  * NOTIFYD_LISTEN_PORT=9000, NOTIFYD_REDIS_URL=redis://…,
  * NOTIFYD_DELIVERY_PER_HOST_CONCURRENCY=4. Values are parsed as JSON when
- * they are JSON (numbers, booleans, arrays, null), else taken as strings.
+ * they are JSON (numbers, booleans, arrays, null) and the key takes that,
+ * else taken as strings.
  */
 export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, Record<string, unknown>> {
   const sections = Object.keys(ConfigSchema.shape);
@@ -183,17 +184,25 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, Record<str
     const section = sections.find((s) => rest.startsWith(`${s.toLowerCase()}_`));
     if (!section) continue; // NOTIFYD_SERVER, NOTIFYD_TOKEN belong to the CLI client.
     const key = rest.slice(section.length + 1).replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-    (out[section] ??= {})[key] = parseEnvValue(raw);
+    const sectionSchema = ConfigSchema.shape[section as keyof typeof ConfigSchema.shape];
+    (out[section] ??= {})[key] = parseEnvValue(raw, (value) => sectionSchema.safeParse({ [key]: value }).success);
   }
   return out;
 }
 
-function parseEnvValue(raw: string): unknown {
+/**
+ * JSON when the text is JSON, else the text. But a value that is JSON of the
+ * wrong kind for its key, where the text itself is right, is the text: a
+ * host `0`, a secret or a path made of digits, `null` as a file name.
+ */
+function parseEnvValue(raw: string, accepts: (value: unknown) => boolean): unknown {
+  let parsed: unknown;
   try {
-    return JSON.parse(raw);
+    parsed = JSON.parse(raw);
   } catch {
     return raw;
   }
+  return !accepts(parsed) && accepts(raw) ? raw : parsed;
 }
 
 function flagsToConfig(flags: ConfigFlags): Record<string, Record<string, unknown>> {

@@ -191,6 +191,16 @@ describe('NOTIFYD_* environment', () => {
     expect(config.security.rateLimit).toEqual({ max: 10, windowMs: 1000 });
   });
 
+  it('takes the text when its JSON is the wrong kind for the key but the text is right: a host "0", a path of digits', () => {
+    const config = loadConfig({ env: { NOTIFYD_LISTEN_HOST: '0', NOTIFYD_LEDGER_PATH: '2026', NOTIFYD_LOG_LEVEL: 'warn' } });
+    expect(config.listen.host).toBe('0');
+    expect(config.ledger.path).toBe('2026');
+    // Still JSON where the key takes it, and still an error naming the key when neither form fits.
+    expect(loadConfig({ env: { NOTIFYD_LISTEN_PORT: '9000' } }).listen.port).toBe(9000);
+    const error = configError(() => loadConfig({ env: { NOTIFYD_LISTEN_PORT: 'ninety' } }));
+    expect(error.message).toContain('listen.port');
+  });
+
   it('ignores variables that are not config: the CLI client’s, test switches, other programs’', () => {
     const env = {
       NOTIFYD_SERVER: 'http://127.0.0.1:8080',
