@@ -176,6 +176,19 @@ describe.skipIf(skip)('the ops dashboard in a real browser', () => {
     expect((await d.api('GET', '/v1/dead-letters/count')).body.count).toBe(1);
   });
 
+  it('retries a pending notification now, instead of at its next scheduled time', async () => {
+    const id = await d.enqueue({ url: shop.url('/wechat/notify'), body: { id: 'wx-4' }, schedule: ['1h', '1h'] });
+    await d.waitFor(id, (v) => v.attempts === 1);
+    await page.goto(`${d.url}/ui/notifications/${id}`);
+    await expect.poll(() => page.getAttribute('#status', 'data-status')).toBe('pending');
+    await page.locator('#retry-now').waitFor({ state: 'visible' });
+    await shot('retry-now');
+    await page.click('#retry-now');
+    // The second attempt happens at once (the shop still answers the wrong body), not in an hour.
+    await expect.poll(() => page.locator('#timeline-rows tr').count(), { timeout: 10_000 }).toBe(2);
+    expect((await d.api('GET', `/v1/notifications/${id}`)).body).toMatchObject({ status: 'pending', attempts: 2 });
+  });
+
   it('cancels a pending notification after confirming', async () => {
     const id = await d.enqueue({ url: shop.url('/wechat/notify'), body: { id: 'wx-3' }, schedule: ['1h'] });
     await d.waitFor(id, (v) => v.attempts === 1);

@@ -178,6 +178,11 @@ export const APP_SCRIPT = String.raw`'use strict';
         $('stat-delivered-hour').textContent = '–';
         $('stat-dead-hour').textContent = '–';
       }
+      var paused = s.pausedHosts || [];
+      $('paused-hosts').hidden = paused.length === 0;
+      $('paused-hosts').textContent = paused.length === 0 ? '' :
+        'Refusing connections, backed off (no attempts until a probe gets an answer): ' +
+        paused.map(function (p) { return p.host + ' since ' + ago(p.since); }).join(', ');
     });
   }
 
@@ -359,6 +364,9 @@ export const APP_SCRIPT = String.raw`'use strict';
     replay.disabled = false;
     $('cancel').hidden = n.status !== 'pending';
     $('cancel').disabled = false;
+    // Worth offering only while the next attempt is still ahead (an attempt in flight is left alone by the API).
+    $('retry-now').hidden = !(n.status === 'pending' && n.nextAttemptAt && new Date(n.nextAttemptAt).getTime() > Date.now() + 1000);
+    $('retry-now').disabled = false;
 
     // While it is pending, follow it: the page shows the attempts as they happen.
     if (pollTimer) clearTimeout(pollTimer);
@@ -391,6 +399,9 @@ export const APP_SCRIPT = String.raw`'use strict';
           ? confirmAction('This notification was delivered. Deliver it again (the receiver sees the same webhook-id)?', 'Deliver again')
           : Promise.resolve(true);
         go.then(function (ok) { if (ok) act($('replay'), base + '/replay', force ? { force: true } : {}, 'Replaying…'); });
+      });
+      $('retry-now').addEventListener('click', function () {
+        act($('retry-now'), base + '/retry-now', {}, 'Retrying…');
       });
       $('cancel').addEventListener('click', function () {
         confirmAction('Cancel this notification? No further attempts will be made.', 'Cancel it').then(function (ok) {

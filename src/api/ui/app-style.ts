@@ -35,6 +35,7 @@ h2 { font-size: 15px; margin: 0 0 10px; }
 .filters label { display: flex; flex-direction: column; gap: 4px; font-size: 12px; color: var(--muted); }
 input { font: inherit; padding: 6px 8px; border: 1px solid #cfd4dc; border-radius: 6px; min-width: 170px; background: #fff; color: var(--text); }
 button, .button { font: inherit; padding: 6px 12px; border-radius: 6px; border: 1px solid var(--accent); background: var(--accent); color: #fff; cursor: pointer; display: inline-block; }
+.notice { margin: 0 0 16px; padding: 8px 12px; border-radius: 6px; background: #fff4e5; border: 1px solid #f0c36d; }
 button.secondary, .button.secondary { background: #fff; color: var(--text); border-color: #cfd4dc; }
 button.danger { background: var(--bad); border-color: var(--bad); }
 button.link { background: none; border: none; color: #9ca3af; padding: 0; text-decoration: underline; }

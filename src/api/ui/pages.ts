@@ -73,7 +73,8 @@ const HEADLINE = `<section class="stats" aria-label="Headline numbers">
   <div class="stat good"><span class="label">Delivered, last hour</span><span class="value" id="stat-delivered-hour">…</span><span class="sub" id="stat-hour-since"></span></div>
   <div class="stat bad"><span class="label">Dead, last hour</span><span class="value" id="stat-dead-hour">…</span></div>
   <div class="stat bad"><span class="label">Dead-letter queue</span><span class="value" id="stat-dead">…</span></div>
-</section>`;
+</section>
+<p id="paused-hosts" class="notice" hidden></p>`;
 
 /** GET /ui: the headline numbers and the dead-letter queue, filtered by the query string. */
 export function deadLettersPage(filter: DeadLetterFilterValues): string {
@@ -105,13 +106,14 @@ export function deadLettersPage(filter: DeadLetterFilterValues): string {
   return layout({ title: 'Dead letters', page: 'dead-letters', main });
 }
 
-/** GET /ui/notifications/:id: one notification, its attempt timeline, replay and cancel. */
+/** GET /ui/notifications/:id: one notification, its attempt timeline, replay, retry now and cancel. */
 export function notificationPage(id: string): string {
   const main = `<p class="crumbs"><a href="/ui">← Dead-letter queue</a></p>
 <section class="panel">
   <h1><span class="mono" id="notification-id">${attr(id)}</span> <span id="status" class="badge">…</span></h1>
   <div class="actions">
     <button id="replay" type="button" hidden>Replay</button>
+    <button id="retry-now" type="button" class="secondary" hidden title="Attempt now instead of at the next scheduled time">Retry now</button>
     <button id="cancel" type="button" class="danger" hidden>Cancel</button>
     <span id="action-result" class="progress" aria-live="polite"></span>
   </div>
