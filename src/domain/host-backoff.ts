@@ -17,6 +17,8 @@ interface HostState {
   /** While backing off: no attempt to the host before this time, then one probe. Null: not backing off. */
   pausedUntil: number | null;
   pauseMs: number;
+  /** When the current back-off began (its first pause); null when not backing off. */
+  since: number | null;
 }
 
 /** A host being backed off, as operators see it (GET /v1/stats, the metrics). */
@@ -53,8 +55,6 @@ export type HostBackoffChange =
  */
 export class HostBackoff {
   private readonly hosts = new Map<string, HostState>();
-  /** When the current pause of each paused host began (for the resume's log line). */
-  private readonly pausedSince = new Map<string, number>();
 
   constructor(private readonly policy: HostBackoffPolicy = DEFAULT_HOST_BACKOFF) {}
 
@@ -70,13 +70,11 @@ export class HostBackoff {
       // Blocked attempts never reached the host: they say nothing about it.
       if (outcome === 'blocked' || state === undefined) return null;
       this.hosts.delete(host);
-      const since = this.pausedSince.get(host);
-      this.pausedSince.delete(host);
-      return since === undefined ? null : { kind: 'resumed', host, pausedForMs: now - since };
+      return state.since === null ? null : { kind: 'resumed', host, pausedForMs: now - state.since };
     }
     if (state === undefined) {
       this.forgetIdleHosts();
-      const fresh: HostState = { failures: 1, pausedUntil: null, pauseMs: 0 };
+      const fresh: HostState = { failures: 1, pausedUntil: null, pauseMs: 0, since: null };
       this.hosts.set(host, fresh);
       return this.policy.afterFailures <= 1 ? this.pause(host, fresh, now, this.policy.initialMs) : null;
     }
@@ -91,17 +89,10 @@ export class HostBackoff {
   }
 
   /**
-   * How many attempts to `host` may be in flight now: 0 while paused, 1 for
-   * the probe once the pause is over, undefined when the host is not backed
-   * off (the per-host cap applies).
+   * The hosts being backed off, each with how many attempts to it may be in
+   * flight now: 0 while paused, 1 for the probe once the pause is over. A host
+   * absent is not backed off (the per-host cap applies).
    */
-  allowance(host: string, now: number): number | undefined {
-    const until = this.hosts.get(host)?.pausedUntil ?? null;
-    if (until === null) return undefined;
-    return now < until ? 0 : 1;
-  }
-
-  /** The hosts being backed off, with their allowance now (see `allowance`). */
   allowances(now: number): Map<string, number> {
     const result = new Map<string, number>();
     for (const [host, state] of this.hosts) {
@@ -124,8 +115,8 @@ export class HostBackoff {
   backedOff(): PausedHost[] {
     const list: PausedHost[] = [];
     for (const [host, state] of this.hosts) {
-      if (state.pausedUntil === null) continue;
-      list.push({ host, since: this.pausedSince.get(host) ?? state.pausedUntil - state.pauseMs, nextProbeAt: state.pausedUntil, failures: state.failures });
+      if (state.pausedUntil === null || state.since === null) continue;
+      list.push({ host, since: state.since, nextProbeAt: state.pausedUntil, failures: state.failures });
     }
     return list.sort((a, b) => a.since - b.since);
   }
@@ -134,7 +125,7 @@ export class HostBackoff {
     const probeFailed = state.pausedUntil !== null;
     state.pauseMs = pauseMs;
     state.pausedUntil = now + pauseMs;
-    if (!probeFailed) this.pausedSince.set(host, now);
+    state.since ??= now;
     return { kind: 'paused', host, failures: state.failures, pauseMs, until: state.pausedUntil, probeFailed };
   }
 

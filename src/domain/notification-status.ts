@@ -41,19 +41,19 @@ export function assertCanReplay(id: string, status: NotificationStatus, force: b
   });
 }
 
-/** Cancel: pending → cancelled. Throws otherwise. */
-/** "Retry now" moves a pending notification's next attempt to now; a dead one is replayed instead. */
+/** "Retry now": a pending notification's next attempt moves to now. A dead one is replayed instead. Throws otherwise. */
 export function assertCanRetryNow(id: string, status: NotificationStatus): void {
-  if (status === 'pending') return;
-  const hint = status === 'dead' ? '; replay a dead letter instead' : '';
-  throw new NotifydError('invalid_state', `notification ${id} is ${status}; only pending notifications can be retried now${hint}`, {
-    details: { status },
-  });
+  assertPending(id, status, 'retried now', status === 'dead' ? '; replay a dead letter instead' : '');
 }
 
+/** Cancel: pending → cancelled. Throws otherwise. */
 export function assertCanCancel(id: string, status: NotificationStatus): void {
+  assertPending(id, status, 'cancelled');
+}
+
+function assertPending(id: string, status: NotificationStatus, action: string, hint = ''): void {
   if (status === 'pending') return;
-  throw new NotifydError('invalid_state', `notification ${id} is ${status}; only pending notifications can be cancelled`, {
+  throw new NotifydError('invalid_state', `notification ${id} is ${status}; only pending notifications can be ${action}${hint}`, {
     details: { status },
   });
 }

@@ -51,15 +51,12 @@ function applyOne(statements: LedgerStatements, result: AttemptResult, now: numb
   if (inserted.changes === 0) return unchanged();
 
   const next = nextState(target, result, now, options);
-  if (next.status === 'dead' && target.status !== 'dead') {
-    const row = statements.updateAfterAttemptToDead.get(next);
-    if (row === undefined) return unchanged();
-    const deadLetter = rowToNotification(row);
-    return { notificationId: row.id, attempt: result.attempt, applied: true, status: row.status, notification: rowToSummary(row), deadLetter };
-  }
-  const row = statements.updateAfterAttempt.get(next);
+  // A new dead letter comes back whole, for the alerts; any other result only as a summary.
+  const deadRow = next.status === 'dead' && target.status !== 'dead' ? statements.updateAfterAttemptToDead.get(next) : null;
+  const row = deadRow ?? statements.updateAfterAttempt.get(next);
   if (row === undefined) return unchanged();
-  return { notificationId: row.id, attempt: result.attempt, applied: true, status: row.status, notification: rowToSummary(row), deadLetter: null };
+  const deadLetter = deadRow ? rowToNotification(deadRow) : null;
+  return { notificationId: row.id, attempt: result.attempt, applied: true, status: row.status, notification: rowToSummary(row), deadLetter };
 }
 
 function nextState(target: ApplyTarget, result: AttemptResult, now: number, options: ApplyOptions): AfterAttempt {

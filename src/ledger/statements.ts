@@ -30,6 +30,8 @@ export interface DueClass {
   readonly minDue: Statement<[], { at: number | null }>;
   /** Rows of this class holding a lease at @now (a held lease is also their next_attempt_at, so only future rows are read). */
   readonly leased: Statement<[{ now: number }], { n: number }>;
+  /** "Retry now" for one host: its rows of this class not yet due and not leased become due at @now. */
+  readonly dueNowForHost: Statement<[{ host: string; now: number }]>;
 }
 
 export interface LeasedRow {
@@ -94,8 +96,6 @@ export interface LedgerStatements {
   readonly cancel: Statement<[{ rid: number; now: number }], NotificationRow>;
   /** Makes a pending row due now, unless an attempt holds its lease (it is already happening). */
   readonly retryNow: Statement<[{ rid: number; now: number }], NotificationRow>;
-  /** The same for every pending row of one host, one statement per due class (each over its partial index). */
-  readonly retryNowForHost: readonly [Statement<[{ host: string; now: number }]>, Statement<[{ host: string; now: number }]>];
 
   readonly countByStatus: Statement<[], { status: NotificationRow['status']; n: number }>;
   readonly oldestPending: Statement<[], { created_at: number }>;
@@ -123,12 +123,6 @@ export const DUE_INDEXES = {
 // A replay starts a new round: the schedule restarts from its first delay, the history stays.
 const REPLAY_SET = `status = 'pending', round_start = attempts, next_attempt_at = @now, lease_until = NULL,
   delivered_at = NULL, dead_at = NULL, dead_reason = NULL, replays = replays + 1, updated_at = @now`;
-
-// Repeats the partial index's predicate, or SQLite would not use it.
-function retryNowForHostSql(name: DueClass['name']): string {
-  return `UPDATE notifications INDEXED BY ${DUE_INDEXES[name].byHost} SET next_attempt_at = @now, updated_at = @now
-    WHERE ${DUE_PREDICATES[name]} AND host = @host AND next_attempt_at > @now AND lease_until IS NULL`;
-}
 
 function dueWalkSql(name: DueClass['name']): string {
   const where = DUE_PREDICATES[name];
@@ -165,6 +159,10 @@ function prepareDueClass(db: SqliteDatabase, name: DueClass['name']): DueClass {
     leased: db.prepare(
       `SELECT count(*) AS n FROM notifications INDEXED BY ${byTime}
        WHERE ${where} AND next_attempt_at > @now AND lease_until > @now`,
+    ),
+    dueNowForHost: db.prepare(
+      `UPDATE notifications INDEXED BY ${byHost} SET next_attempt_at = @now, updated_at = @now
+       WHERE ${where} AND host = @host AND next_attempt_at > @now AND lease_until IS NULL`,
     ),
   };
 }
@@ -225,7 +223,6 @@ export function prepareLedgerStatements(db: SqliteDatabase): LedgerStatements {
       `UPDATE notifications SET next_attempt_at = @now, updated_at = @now
        WHERE rowid = @rid AND status = 'pending' AND lease_until IS NULL RETURNING *`,
     ),
-    retryNowForHost: [retryNowForHostSql('first'), retryNowForHostSql('retry')].map((text) => db.prepare(text)) as unknown as LedgerStatements['retryNowForHost'],
     cancel: db.prepare(
       `UPDATE notifications
        SET status = 'cancelled', cancelled_at = @now, next_attempt_at = NULL, lease_until = NULL, updated_at = @now

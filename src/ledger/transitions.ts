@@ -46,7 +46,7 @@ export function retryNotificationNow(statements: LedgerStatements, id: string, n
 
 /** `retryNotificationNow` for every pending notification to `host` not already due or in flight; returns how many. */
 export function retryHostNow(statements: LedgerStatements, host: string, now: number): number {
-  return statements.retryNowForHost.reduce((sum, statement) => sum + statement.run({ host, now }).changes, 0);
+  return statements.due.reduce((sum, due) => sum + due.dueNowForHost.run({ host, now }).changes, 0);
 }
 
 /** Replays up to `limit` dead letters matching `filter`, in dead-letter listing order. */

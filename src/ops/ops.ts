@@ -16,7 +16,7 @@ export interface OpsViewsOptions {
   /** The scheduler's live count; absent: the ledger's leased rows. */
   inFlight?: () => number;
   /** The receiver hosts the scheduler is backing off. */
-  pausedHosts?: () => PausedHost[];
+  pausedHosts?: () => readonly PausedHost[];
   /** Absent (no scheduler in this process): /v1/stats has no last-hour numbers. */
   recent?: RecentActivity;
   /** How long one `store.counts()` is reused. */

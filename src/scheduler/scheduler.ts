@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { AttemptResult } from '../domain/outcome.js';
-import { HostBackoff, type HostBackoffChange, type HostBackoffPolicy, type PausedHost } from '../domain/host-backoff.js';
+import { HostBackoff, type HostBackoffPolicy, type PausedHost } from '../domain/host-backoff.js';
 import type { AppliedResult, Executor, NotificationStore } from '../domain/ports.js';
 import { InFlightAttempts } from './in-flight.js';
 
@@ -24,8 +24,6 @@ export interface SchedulerOptions {
   maxSleepMs?: number;
   /** The per-host circuit breaker for receivers that refuse connections (`delivery.hostBackoff`); default DEFAULT_HOST_BACKOFF. */
   hostBackoff?: HostBackoffPolicy;
-  /** Called when a host is paused or resumed (metrics); the scheduler logs it itself. */
-  onHostBackoff?: (change: HostBackoffChange) => void;
 }
 
 /**
@@ -250,6 +248,5 @@ export class Scheduler {
     } else {
       this.options.logger.info({ host, pausedForMs: change.pausedForMs }, `receiver host ${host} answers again: back-off ended`);
     }
-    this.options.onHostBackoff?.(change);
   }
 }

@@ -12,10 +12,10 @@ describe('HostBackoff: the per-host circuit breaker', () => {
   it('leaves a host alone until it has refused `afterFailures` connections in a row', () => {
     const backoff = new HostBackoff(policy);
     expect(failTimes(backoff, 2, 0)).toEqual([null, null]);
-    expect(backoff.allowance(HOST, 0)).toBeUndefined();
+    expect(backoff.allowances(0).get(HOST)).toBeUndefined();
     expect(backoff.record(HOST, 'network', 5)).toEqual({ kind: 'paused', host: HOST, failures: 3, pauseMs: 1_000, until: 1_005, probeFailed: false });
-    expect(backoff.allowance(HOST, 5)).toBe(0);
-    expect(backoff.allowance(HOST, 1_004)).toBe(0);
+    expect(backoff.allowances(5).get(HOST)).toBe(0);
+    expect(backoff.allowances(1_004).get(HOST)).toBe(0);
     expect(backoff.nextResumeAt(5)).toBe(1_005);
   });
 
@@ -24,7 +24,7 @@ describe('HostBackoff: the per-host circuit breaker', () => {
     failTimes(backoff, 2, 0);
     expect(backoff.record(HOST, 'http_error', 1)).toBeNull(); // a 500 is an answer: the host is up
     expect(failTimes(backoff, 2, 2)).toEqual([null, null]);
-    expect(backoff.allowance(HOST, 3)).toBeUndefined();
+    expect(backoff.allowances(3).get(HOST)).toBeUndefined();
   });
 
   it('does not count timeouts (the per-host cap bounds those) or blocked attempts (they never reached the host)', () => {
@@ -33,7 +33,7 @@ describe('HostBackoff: the per-host circuit breaker', () => {
       backoff.record(HOST, 'timeout', i);
       backoff.record(HOST, 'blocked', i);
     }
-    expect(backoff.allowance(HOST, 10)).toBeUndefined();
+    expect(backoff.allowances(10).get(HOST)).toBeUndefined();
     // A blocked attempt does not reset a run of refusals either.
     failTimes(backoff, 2, 11);
     backoff.record(HOST, 'blocked', 12);
@@ -43,7 +43,7 @@ describe('HostBackoff: the per-host circuit breaker', () => {
   it('allows one probe when the pause ends; a failed probe doubles the pause up to maxMs', () => {
     const backoff = new HostBackoff(policy);
     failTimes(backoff, 3, 0); // paused until 1,000
-    expect(backoff.allowance(HOST, 1_000)).toBe(1);
+    expect(backoff.allowances(1_000).get(HOST)).toBe(1);
     expect(backoff.nextResumeAt(1_000)).toBeNull(); // nothing left to wake for: the probe is due
     expect(backoff.record(HOST, 'network', 1_010)).toMatchObject({ kind: 'paused', pauseMs: 2_000, until: 3_010, probeFailed: true });
     expect(backoff.record(HOST, 'network', 3_020)).toMatchObject({ pauseMs: 4_000, until: 7_020 });
@@ -55,7 +55,7 @@ describe('HostBackoff: the per-host circuit breaker', () => {
     const backoff = new HostBackoff(policy);
     failTimes(backoff, 3, 0);
     expect(failTimes(backoff, 5, 100)).toEqual([null, null, null, null, null]);
-    expect(backoff.allowance(HOST, 999)).toBe(0);
+    expect(backoff.allowances(999).get(HOST)).toBe(0);
     expect(backoff.nextResumeAt(100)).toBe(1_000);
   });
 
@@ -64,7 +64,7 @@ describe('HostBackoff: the per-host circuit breaker', () => {
     failTimes(backoff, 3, 0);
     backoff.record(HOST, 'network', 1_000); // failed probe
     expect(backoff.record(HOST, 'success', 3_500)).toEqual({ kind: 'resumed', host: HOST, pausedForMs: 3_500 });
-    expect(backoff.allowance(HOST, 3_500)).toBeUndefined();
+    expect(backoff.allowances(3_500).get(HOST)).toBeUndefined();
     expect(backoff.backedOff()).toEqual([]);
     // And a later outage starts from the first pause again.
     expect(failTimes(backoff, 3, 4_000).at(-1)).toMatchObject({ pauseMs: 1_000, probeFailed: false });
@@ -83,7 +83,7 @@ describe('HostBackoff: the per-host circuit breaker', () => {
   it('is off when afterFailures is 0', () => {
     const backoff = new HostBackoff({ ...policy, afterFailures: 0 });
     expect(failTimes(backoff, 100, 0).every((c) => c === null)).toBe(true);
-    expect(backoff.allowance(HOST, 0)).toBeUndefined();
+    expect(backoff.allowances(0).get(HOST)).toBeUndefined();
     expect(backoff.enabled).toBe(false);
   });
 });
