@@ -1,9 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import Database from 'better-sqlite3';
 import { verifyLedger, type VerifyReport } from '../../src/ledger/verify-ledger.js';
 import { NOTIFYD_BIN } from '../helpers/child-daemon.js';
+import { freePort } from '../helpers/free-port.js';
+import { withLedger } from '../helpers/ledger-file.js';
+
+export { freePort, withLedger };
 
 /**
  * `notifyd start` as a child process (the built dist/) on a fixed port, so a
@@ -24,18 +26,6 @@ export interface ChaosDaemon {
 }
 
 const LOG_LINES_KEPT = 300;
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startChaosDaemon(options: {
   configPath: string;
@@ -114,15 +104,6 @@ export function peakRssMiB(pid: number): number | null {
 }
 
 /** Runs `fn` over a read-only connection to the ledger, as an operator's script would. */
-export function withLedger<T>(path: string, fn: (db: Database.Database) => T): T {
-  const db = new Database(path, { readonly: true, fileMustExist: true });
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
-
 export interface StatusCounts {
   pending: number;
   delivered: number;

@@ -55,6 +55,16 @@ export class TestReceiver {
     this.responder = responder;
   }
 
+  /** How many POSTs each notification (`webhook-id`) got. */
+  postsPerId(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const r of this.requests) {
+      const id = String(r.headers['webhook-id']);
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    return counts;
+  }
+
   /** Requests whose `webhook-id` header is `id`. */
   requestsFor(id: string): ReceivedRequest[] {
     return this.requests.filter((r) => r.headers['webhook-id'] === id);

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { thrownNotifydError } from '../helpers/errors.js';
 import {
   buildConfig,
   configFromEnv,
@@ -33,14 +34,9 @@ function configFile(content: unknown): string {
 }
 
 function configError(fn: () => unknown): NotifydError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(NotifydError);
-    expect((error as NotifydError).code).toBe('config_invalid');
-    return error as NotifydError;
-  }
-  throw new Error('expected a config_invalid error');
+  const error = thrownNotifydError(fn);
+  expect(error.code).toBe('config_invalid');
+  return error;
 }
 
 const SHA = 'a'.repeat(64);

@@ -1,9 +1,9 @@
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startChildDaemon, type ChildDaemon } from '../../helpers/child-daemon.js';
+import { waitForDelivered, withLedger } from '../../helpers/ledger-file.js';
 import { TestReceiver } from '../../helpers/receiver.js';
 import { tempDir } from '../../helpers/temp.js';
-import { SHARED_REDIS_URL, dropPrefix, randomPrefix, sleep } from './fixtures.js';
+import { SHARED_REDIS_URL, dropPrefix, randomPrefix } from './fixtures.js';
 
 /**
  * A real BullMQ deployment on one machine: `notifyd start --role api` (the
@@ -76,24 +76,9 @@ describe('bullmq deployment: one --role api and two --role worker processes', ()
     return ids;
   }
 
-  /** Reads the ledger file as an operator would, until `expected` notifications are delivered. */
-  async function waitForDelivered(dbPath: string, expected: number, timeoutMs: number): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    let delivered = 0;
-    while (Date.now() < deadline) {
-      const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-      delivered = (db.prepare("SELECT count(*) AS n FROM notifications WHERE status = 'delivered'").get() as { n: number }).n;
-      db.close();
-      if (delivered >= expected) break;
-      await sleep(200);
-    }
-    return delivered;
-  }
-
   /** Per notification: attempts the ledger counts, attempt rows recorded, and their outcomes in order. */
   function ledgerView(dbPath: string): Map<string, { attempts: number; rows: number; outcomes: string[] }> {
-    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-    try {
+    return withLedger(dbPath, (db) => {
       const view = new Map<string, { attempts: number; rows: number; outcomes: string[] }>();
       for (const row of db.prepare('SELECT id, attempts FROM notifications').all() as Array<{ id: string; attempts: number }>) {
         view.set(row.id, { attempts: row.attempts, rows: 0, outcomes: [] });
@@ -109,9 +94,7 @@ describe('bullmq deployment: one --role api and two --role worker processes', ()
         entry.outcomes.push(row.outcome);
       }
       return view;
-    } finally {
-      db.close();
-    }
+    });
   }
 
   /** SIGTERM, then the number of attempts the worker says it reported in its "stopped" line. */

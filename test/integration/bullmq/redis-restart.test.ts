@@ -63,8 +63,7 @@ describe('bullmq: Redis restarted empty mid-run', () => {
       .all() as Array<{ id: string; outcome: string }>) {
       history.set(row.id, [...(history.get(row.id) ?? []), row.outcome]);
     }
-    const callsPerId = new Map<string, number>();
-    for (const r of receiver.requests) callsPerId.set(String(r.headers['webhook-id']), (callsPerId.get(String(r.headers['webhook-id'])) ?? 0) + 1);
+    const callsPerId = receiver.postsPerId();
     let unrecorded = 0;
     ids.forEach((id, seq) => {
       const outcomes = history.get(id) ?? [];

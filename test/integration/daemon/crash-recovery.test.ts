@@ -1,6 +1,6 @@
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startChildDaemon, type ChildDaemon } from '../../helpers/child-daemon.js';
+import { waitForDelivered, withLedger } from '../../helpers/ledger-file.js';
 import { TestReceiver } from '../../helpers/receiver.js';
 import { tempDir } from '../../helpers/temp.js';
 
@@ -23,29 +23,6 @@ describe('crash recovery (kill -9 mid-delivery)', () => {
       delivery: { concurrency: 16, perHostConcurrency: 16, timeoutMs: 2_000, leaseMarginMs: 1_000, schedule: ['200ms', '500ms', '1s'], ...extra },
       log: { level: 'info' },
     };
-  }
-
-  function readLedger<T>(dbPath: string, read: (db: Database.Database) => T): T {
-    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-    try {
-      return read(db);
-    } finally {
-      db.close();
-    }
-  }
-
-  /** Reads the ledger file directly (as an operator would) until `expected` rows are delivered; returns the last count. */
-  async function waitForDelivered(dbPath: string, expected: number, timeoutMs: number): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    let delivered = 0;
-    while (Date.now() < deadline) {
-      const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-      delivered = (db.prepare("SELECT count(*) AS n FROM notifications WHERE status = 'delivered'").get() as { n: number }).n;
-      db.close();
-      if (delivered >= expected) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    return delivered;
   }
 
   async function enqueueAll(url: string, receiverUrl: string, count: number): Promise<string[]> {
@@ -86,7 +63,7 @@ describe('crash recovery (kill -9 mid-delivery)', () => {
     expect(seenBeforeCrash.size).toBeLessThan(ids.length); // the crash really was mid-delivery
     // What the dead process held: the rows it had leased and not yet recorded a result for.
     const leasedAtCrash = new Set(
-      readLedger(dbPath, (db) =>
+      withLedger(dbPath, (db) =>
         (db.prepare("SELECT id FROM notifications WHERE status = 'pending' AND lease_until IS NOT NULL").all() as Array<{ id: string }>).map(
           (row) => row.id,
         ),
@@ -95,15 +72,14 @@ describe('crash recovery (kill -9 mid-delivery)', () => {
 
     daemon = await startChildDaemon({ configPath, config: configFor(dbPath) });
     expect(await waitForDelivered(dbPath, ids.length, 40_000)).toBe(ids.length);
-    const perId = new Map<string, number>();
-    for (const r of receiver.requests) perId.set(String(r.headers['webhook-id']), (perId.get(String(r.headers['webhook-id'])) ?? 0) + 1);
+    const perId = receiver.postsPerId();
     for (const id of ids) expect(perId.get(id) ?? 0).toBeGreaterThanOrEqual(1);
     const duplicates = [...perId.values()].reduce((sum, n) => sum + (n - 1), 0);
     // Every POST the receiver saw is recorded as an attempt in the ledger, except
     // the one in flight for each row the dead process held leased: only those
     // are repeated without a record. (Results free their slot before their batch
     // commits, so the leased rows can briefly outnumber the concurrency.)
-    const recorded = readLedger(dbPath, (db) => {
+    const recorded = withLedger(dbPath, (db) => {
       const rows = db.prepare('SELECT notification_id AS id, count(*) AS n FROM attempts GROUP BY notification_id').all() as Array<{ id: string; n: number }>;
       return new Map(rows.map((row) => [row.id, row.n]));
     });
@@ -139,14 +115,10 @@ describe('crash recovery (kill -9 mid-delivery)', () => {
     expect(Date.now() - signalledAt).toBeLessThan(5_000 + 2_000);
 
     // Nothing left leased: what was in flight finished (or was handed back), the rest waits, due now.
-    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-    const stuck = db
-      .prepare("SELECT count(*) AS n FROM notifications WHERE status = 'pending' AND lease_until IS NOT NULL")
-      .get() as { n: number };
-    const attemptsWithoutResult = db
-      .prepare("SELECT count(*) AS n FROM notifications WHERE status = 'delivered' AND attempts = 0")
-      .get() as { n: number };
-    db.close();
+    const { stuck, attemptsWithoutResult } = withLedger(dbPath, (db) => ({
+      stuck: db.prepare("SELECT count(*) AS n FROM notifications WHERE status = 'pending' AND lease_until IS NOT NULL").get() as { n: number },
+      attemptsWithoutResult: db.prepare("SELECT count(*) AS n FROM notifications WHERE status = 'delivered' AND attempts = 0").get() as { n: number },
+    }));
     expect(stuck.n).toBe(0);
     expect(attemptsWithoutResult.n).toBe(0);
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { thrownNotifydError } from '../../helpers/errors.js';
 import {
   DeadReason,
   NotificationStatus,
@@ -11,16 +12,6 @@ import {
 
 // DESIGN.md, HTTP API: "status is one of pending, delivered, dead, cancelled".
 const ALL = ['pending', 'delivered', 'dead', 'cancelled'] as const;
-
-function thrown(fn: () => void): NotifydError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(NotifydError);
-    return error as NotifydError;
-  }
-  throw new Error('expected the call to throw');
-}
 
 describe('notification statuses', () => {
   it('are exactly the four the API documents', () => {
@@ -48,7 +39,7 @@ describe('replay', () => {
 
   it('delivered → pending only with force', () => {
     expect(() => assertCanReplay('ntf_1', 'delivered', true)).not.toThrow();
-    const error = thrown(() => assertCanReplay('ntf_1', 'delivered', false));
+    const error = thrownNotifydError(() => assertCanReplay('ntf_1', 'delivered', false));
     expect(error.code).toBe('invalid_state');
     expect(error.statusCode).toBe(409);
     expect(error.message).toContain('ntf_1');
@@ -58,7 +49,7 @@ describe('replay', () => {
 
   it.each(['pending', 'cancelled'] as const)('%s cannot be replayed, even with force', (status) => {
     for (const force of [false, true]) {
-      const error = thrown(() => assertCanReplay('ntf_2', status, force));
+      const error = thrownNotifydError(() => assertCanReplay('ntf_2', status, force));
       expect(error.code).toBe('invalid_state');
       expect(error.statusCode).toBe(409);
       expect(error.message).toContain(status);
@@ -74,7 +65,7 @@ describe('cancel', () => {
   });
 
   it.each(['delivered', 'dead', 'cancelled'] as const)('%s cannot be cancelled', (status) => {
-    const error = thrown(() => assertCanCancel('ntf_3', status));
+    const error = thrownNotifydError(() => assertCanCancel('ntf_3', status));
     expect(error.code).toBe('invalid_state');
     expect(error.statusCode).toBe(409);
     expect(error.message).toContain('ntf_3');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { thrownNotifydError } from '../../helpers/errors.js';
 import {
   MAX_DELAY_MS,
   MAX_SCHEDULE_DELAYS,
@@ -15,16 +16,6 @@ const H = 60 * M;
 const D = 24 * H;
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
-
-function thrown(fn: () => unknown): NotifydError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(NotifydError);
-    return error as NotifydError;
-  }
-  throw new Error('expected the call to throw');
-}
 
 describe('preset alipay (DESIGN.md: 4m 10m 10m 1h 2h 6h 15h, 8 attempts, ≈ 24h 24m)', () => {
   const delays = resolveSchedule('alipay');
@@ -105,14 +96,14 @@ describe('presets in general', () => {
   });
 
   it('an unknown preset is unprocessable and names the field', () => {
-    const error = thrown(() => resolveSchedule('fedex'));
+    const error = thrownNotifydError(() => resolveSchedule('fedex'));
     expect(error.code).toBe('unprocessable');
     expect(error.statusCode).toBe(422);
     expect(error.field).toBe('schedule');
     expect(error.message).toContain('schedule');
     expect(error.message).toContain('fedex');
 
-    const inConfig = thrown(() => resolveSchedule('toString', 'delivery.schedule'));
+    const inConfig = thrownNotifydError(() => resolveSchedule('toString', 'delivery.schedule'));
     expect(inConfig.code).toBe('unprocessable');
     expect(inConfig.field).toBe('delivery.schedule');
   });
@@ -146,7 +137,7 @@ describe('custom schedules', () => {
   ])('%j at index %d → validation_failed naming schedule.<index>', (bad, index) => {
     const spec = ['1m', '1m', '1m', '1m'];
     spec[index] = bad;
-    const error = thrown(() => resolveSchedule(spec));
+    const error = thrownNotifydError(() => resolveSchedule(spec));
     expect(error.code).toBe('validation_failed');
     expect(error.statusCode).toBe(400);
     expect(error.field).toBe(`schedule.${index}`);
@@ -154,12 +145,12 @@ describe('custom schedules', () => {
   });
 
   it('reports the field under the given prefix', () => {
-    expect(thrown(() => resolveSchedule(['1m', '1m', 'soon'], 'delivery.schedule')).field).toBe('delivery.schedule.2');
+    expect(thrownNotifydError(() => resolveSchedule(['1m', '1m', 'soon'], 'delivery.schedule')).field).toBe('delivery.schedule.2');
   });
 
   it(`accepts ${MAX_SCHEDULE_DELAYS} delays and refuses one more`, () => {
     expect(resolveSchedule(Array(MAX_SCHEDULE_DELAYS).fill('1s'))).toHaveLength(MAX_SCHEDULE_DELAYS);
-    const error = thrown(() => resolveSchedule(Array(MAX_SCHEDULE_DELAYS + 1).fill('1s')));
+    const error = thrownNotifydError(() => resolveSchedule(Array(MAX_SCHEDULE_DELAYS + 1).fill('1s')));
     expect(error.code).toBe('validation_failed');
     expect(error.field).toBe('schedule');
   });
