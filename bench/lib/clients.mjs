@@ -17,6 +17,36 @@ export function headersFor(i) {
   };
 }
 
+function keepAliveAgents() {
+  return { http: new HttpAgent({ keepAlive: true, scheduling: 'lifo' }), https: new HttpsAgent({ keepAlive: true }) };
+}
+
+/** `got.extend` once, with a keep-alive agent and retries, decompression, HTTP/2 and redirects off; `extra` adds one setting. */
+function extendedClient(extra = {}) {
+  return got.extend({
+    agent: keepAliveAgents(),
+    headers: { 'user-agent': USER_AGENT },
+    retry: { limit: 0 },
+    throwHttpErrors: false,
+    decompress: false,
+    http2: false,
+    followRedirect: false,
+    ...extra,
+  });
+}
+
+/** POSTs through got's stream API, reading the answer to its end; `toUrl` turns the string into what got is given. */
+function streamPost(client, toUrl = (url) => url) {
+  return (url, body, headers) =>
+    new Promise((resolve, reject) => {
+      const chunks = [];
+      const request = client.stream.post(toUrl(url), { body, headers });
+      request.on('data', (c) => chunks.push(c));
+      request.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      request.on('error', reject);
+    });
+}
+
 /**
  * got configurations, each adding one thing to the one before (see the
  * got-configs benchmark). Each returns `post(url, body, headers) → Promise<string>`.
@@ -26,87 +56,20 @@ export const GOT_VARIANTS = {
   default: () => (url, body, headers) => got.post(url, { body, headers: { ...headers, 'user-agent': USER_AGENT } }).text(),
   // A keep-alive agent of our own (Node 20's global agent keeps alive too, but with no socket cap and FIFO).
   agent: () => {
-    const agent = { http: new HttpAgent({ keepAlive: true, scheduling: 'lifo' }), https: new HttpsAgent({ keepAlive: true }) };
+    const agent = keepAliveAgents();
     return (url, body, headers) => got.post(url, { agent, body, headers: { ...headers, 'user-agent': USER_AGENT } }).text();
   },
   // Options merged once (got.extend) instead of per request; retries, decompression and http2 off.
   extended: () => {
-    const agent = { http: new HttpAgent({ keepAlive: true, scheduling: 'lifo' }), https: new HttpsAgent({ keepAlive: true }) };
-    const client = got.extend({
-      agent,
-      headers: { 'user-agent': USER_AGENT },
-      retry: { limit: 0 },
-      throwHttpErrors: false,
-      decompress: false,
-      http2: false,
-      followRedirect: false,
-    });
+    const client = extendedClient();
     return (url, body, headers) => client.post(url, { body, headers }).text();
   },
   // The stream API (what notifyd's sender uses: it caps the bytes read and runs its own deadline).
-  stream: () => {
-    const agent = { http: new HttpAgent({ keepAlive: true, scheduling: 'lifo' }), https: new HttpsAgent({ keepAlive: true }) };
-    const client = got.extend({
-      agent,
-      headers: { 'user-agent': USER_AGENT },
-      retry: { limit: 0 },
-      throwHttpErrors: false,
-      decompress: false,
-      http2: false,
-      followRedirect: false,
-    });
-    return (url, body, headers) =>
-      new Promise((resolve, reject) => {
-        const chunks = [];
-        const request = client.stream.post(url, { body, headers });
-        request.on('data', (c) => chunks.push(c));
-        request.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-        request.on('error', reject);
-      });
-  },
+  stream: () => streamPost(extendedClient()),
   // The stream API with got's own timeout (notifyd keeps one deadline timer of its own instead).
-  'stream-timeout': () => {
-    const agent = { http: new HttpAgent({ keepAlive: true, scheduling: 'lifo' }), https: new HttpsAgent({ keepAlive: true }) };
-    const client = got.extend({
-      agent,
-      headers: { 'user-agent': USER_AGENT },
-      retry: { limit: 0 },
-      throwHttpErrors: false,
-      decompress: false,
-      http2: false,
-      followRedirect: false,
-      timeout: { request: 10_000 },
-    });
-    return (url, body, headers) =>
-      new Promise((resolve, reject) => {
-        const chunks = [];
-        const request = client.stream.post(url, { body, headers });
-        request.on('data', (c) => chunks.push(c));
-        request.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-        request.on('error', reject);
-      });
-  },
+  'stream-timeout': () => streamPost(extendedClient({ timeout: { request: 10_000 } })),
   // The stream API plus a pre-parsed URL object (got skips its own parse of a string).
-  'stream-url': () => {
-    const agent = { http: new HttpAgent({ keepAlive: true, scheduling: 'lifo' }), https: new HttpsAgent({ keepAlive: true }) };
-    const client = got.extend({
-      agent,
-      headers: { 'user-agent': USER_AGENT },
-      retry: { limit: 0 },
-      throwHttpErrors: false,
-      decompress: false,
-      http2: false,
-      followRedirect: false,
-    });
-    return (url, body, headers) =>
-      new Promise((resolve, reject) => {
-        const chunks = [];
-        const request = client.stream.post(new URL(url), { body, headers });
-        request.on('data', (c) => chunks.push(c));
-        request.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-        request.on('error', reject);
-      });
-  },
+  'stream-url': () => streamPost(extendedClient(), (url) => new URL(url)),
 };
 
 /** notifyd's own sender (dist/sender/got-sender.js via createSender), outside the daemon: the sender's cost without ledger or scheduler. */
