@@ -36,15 +36,18 @@ describe('retry now', () => {
 
     const dead = await h.enqueue(validBody({ schedule: [], idempotencyKey: 'dead-one' }));
     await h.attempt(dead, 'http_error', 500);
+    const deadBefore = (await h.request({ method: 'GET', url: `/v1/notifications/${dead}` })).json();
     const refused = await h.request({ method: 'POST', url: `/v1/notifications/${dead}/retry-now` });
     expect(refused.statusCode).toBe(409);
     expect(refused.json().error.code).toBe('invalid_state');
     expect(refused.json().error.message).toMatch(/replay/);
+    expect((await h.request({ method: 'GET', url: `/v1/notifications/${dead}` })).json()).toEqual(deadBefore);
 
     expect((await h.request({ method: 'POST', url: '/v1/notifications/ntf_missing/retry-now' })).statusCode).toBe(404);
     const badBody = await h.request({ method: 'POST', url: `/v1/notifications/${inFlight}/retry-now`, payload: { now: true } });
     expect(badBody.statusCode).toBe(400);
     expect(badBody.json().error.field).toBe('now');
+    expect((await h.request({ method: 'GET', url: `/v1/notifications/${inFlight}` })).json()).toEqual(before);
   });
 
   it('moves every pending notification of one host that is not due yet, and nothing else', async () => {
@@ -76,13 +79,19 @@ describe('retry now', () => {
     expect((await h.request({ method: 'POST', url: '/v1/notifications/retry-now', payload: { host: 'nobody.example' } })).json()).toEqual({ rescheduled: 0 });
   });
 
-  it('needs a host (400 naming it) and the ops scope', async () => {
+  it('needs a host (400 naming it) and the ops scope; a refused request moves nothing', async () => {
     const h = await startApi();
+    const id = await h.enqueue(validBody({ schedule: ['2h'] }));
+    await h.attempt(id, 'network', null);
+    const nextOf = async () => (await h.request({ method: 'GET', url: `/v1/notifications/${id}` })).json().nextAttemptAt;
+    const scheduled = await nextOf();
+    h.clock.now += 5_000;
     const missing = await h.request({ method: 'POST', url: '/v1/notifications/retry-now', payload: {} });
     expect(missing.statusCode).toBe(400);
     expect(missing.json().error).toMatchObject({ code: 'validation_failed', field: 'host' });
     const reader = await h.request({ method: 'POST', url: '/v1/notifications/retry-now', payload: { host: 'merchant.example.com' }, headers: bearer('reader') });
     expect(reader.statusCode).toBe(403);
+    expect(await nextOf()).toBe(scheduled);
     const operator = await h.request({ method: 'POST', url: '/v1/notifications/retry-now', payload: { host: 'merchant.example.com' }, headers: bearer('operator') });
     expect(operator.statusCode).toBe(200);
   });
