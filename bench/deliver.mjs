@@ -18,7 +18,7 @@ export async function main({ quick, log }) {
   const result = new Result('deliver', `deliver: ${n.toLocaleString('en-US')} notifications to a fast receiver, delivered/s`);
   result.params = { notifications: n, reps, delivery: DELIVERY, gotVariant: BASELINE_GOT_VARIANT, synchronous: 'full' };
   const receiver = await startReceiver();
-  const cpu = { notifyd: [], got: [], undici: [] };
+  const cpu = { notifyd: [], inline: [], got: [], undici: [] };
   try {
     const url = receiver.url();
     const body = JSON.stringify(JSON.parse(enqueueBody(url)).body);
@@ -36,6 +36,12 @@ export async function main({ quick, log }) {
           cpu.notifyd.push(r.cpuUsPerDelivery);
           return r.rate;
         },
+        // The ledger's writes on the event loop (ledger.writerThread false): what the writer thread buys here.
+        inline: async () => {
+          const r = await notifydDeliveryRun({ n, receiver, ledger: { writerThread: false }, log });
+          cpu.inline.push(r.cpuUsPerDelivery);
+          return r.rate;
+        },
         got: loop('got'),
         undici: loop('undici'),
       },
@@ -43,6 +49,9 @@ export async function main({ quick, log }) {
     );
     result
       .metric('notifyd', 'notifyd end to end (lease → POST → record)', 'delivered/s', rates.notifyd)
+      .metric('inline', 'notifyd, writes on the event loop (ledger.writerThread false)', 'delivered/s', rates.inline)
+      .ratio('inline_ratio', 'writes on the event loop / got loop', rates.inline, rates.got)
+      .metric('inline_cpu', 'writes on the event loop: CPU per delivery', 'µs', cpu.inline)
       .metric('got', `bare got loop (${BASELINE_GOT_VARIANT}), concurrency ${DELIVERY.concurrency}`, 'POSTs/s', rates.got)
       .metric('undici', `bare undici loop, concurrency ${DELIVERY.concurrency}`, 'POSTs/s', rates.undici)
       .ratio('ratio_got', 'notifyd / got loop', rates.notifyd, rates.got)

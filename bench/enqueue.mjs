@@ -39,6 +39,8 @@ export async function main({ quick, log, args = [] }) {
   // delivery parked on a receiver that never answers (300 s timeout), so
   // its slots stay full while the enqueues arrive.
   const daemon = await startNotifyd(benchConfig(dir.file('api.db'), { log: { level: logLevel } }), { noop: true, scheduler: false });
+  // The same with the ledger's writes on the event loop (ledger.writerThread false): what the writer thread buys.
+  const inline = await startNotifyd(benchConfig(dir.file('inline.db'), { log: { level: logLevel }, ledger: { writerThread: false } }), { scheduler: false });
   const busy = await startNotifyd(benchConfig(dir.file('busy.db'), { log: { level: logLevel } }));
   try {
     const body = enqueueBody(parked.url(), 0, 512);
@@ -52,10 +54,11 @@ export async function main({ quick, log, args = [] }) {
     log('enqueue: warm-up');
     await cannon(`${daemon.url}/v1/notifications`, body, 1);
     await cannon(daemon.noopUrl, body, 1);
+    await cannon(`${inline.url}/v1/notifications`, body, 1);
     await cannon(`${busy.url}/v1/notifications`, parkedBody, 1);
 
     const details = { notifyd: [], noop: [] };
-    const cpu = { notifyd: [], noop: [] };
+    const cpu = { notifyd: [], noop: [], inline: [] };
     const measured = (who, child, url, text) => async () => {
       const u0 = child.usage();
       const r = await cannon(url, text, seconds);
@@ -69,6 +72,7 @@ export async function main({ quick, log, args = [] }) {
       {
         notifyd: measured('notifyd', daemon.child, `${daemon.url}/v1/notifications`, body),
         noop: measured('noop', daemon.child, daemon.noopUrl, body),
+        inline: measured('inline', inline.child, `${inline.url}/v1/notifications`, body),
         busy: measured('busy', busy.child, `${busy.url}/v1/notifications`, parkedBody),
       },
       log,
@@ -82,6 +86,9 @@ export async function main({ quick, log, args = [] }) {
       .metric('p99', 'notifyd latency p99', 'ms', details.notifyd.map((d) => d.p99))
       .metric('cpu', 'notifyd CPU per request', 'µs', cpu.notifyd)
       .metric('noop_cpu', 'no-op CPU per request', 'µs', cpu.noop)
+      .metric('inline', 'notifyd, writes on the event loop (ledger.writerThread false)', 'accepted/s', values.inline)
+      .ratio('inline_ratio', 'writes on the event loop / no-op', values.inline, values.noop)
+      .metric('inline_cpu', 'writes on the event loop: CPU per request', 'µs', cpu.inline)
       .metric('busy', 'notifyd with its scheduler running (slots full)', 'accepted/s', values.busy)
       .target('notifyd', '≥ 10,000 accepted/s', '>=', 10_000)
       .target('ratio', '≥ 0.5× the no-op route', '>=', 0.5);
@@ -94,6 +101,7 @@ export async function main({ quick, log, args = [] }) {
     result.note(`log level ${logLevel}; the ledger grows by every accepted request over the run.`);
   } finally {
     await daemon.stop();
+    await inline.stop();
     await busy.stop();
     await parked.close();
     dir.cleanup();

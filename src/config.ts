@@ -50,6 +50,12 @@ export const ConfigSchema = z
          * those that arrive while one commit's fsync holds the loop go in the next.
          */
         groupCommitMaxWaitMs: z.number().int().min(0).max(100).default(0),
+        /**
+         * Run the ledger's writes (inserts, updates, commits, fsyncs) on a worker
+         * thread with its own connection, off the event loop that serves the API
+         * and drives deliveries. false: on the event loop.
+         */
+        writerThread: z.boolean().default(true),
       })
       .strict()
       .prefault({}),

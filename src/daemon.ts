@@ -131,6 +131,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     synchronous: config.ledger.synchronous,
     busyTimeoutMs: config.ledger.busyTimeoutMs,
     groupCommitMaxWaitMs: config.ledger.groupCommitMaxWaitMs,
+    writerThread: config.ledger.writerThread,
     jitter: config.delivery.jitter,
   });
   let alerts: DeadLetterAlerts | null = null;

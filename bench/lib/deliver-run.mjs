@@ -9,13 +9,13 @@ export const DELIVERY = { concurrency: 64, perHostConcurrency: 64 };
  * receiver's first POST to the ledger reporting all `n` delivered.
  * Returns {rate, cpuUsPerDelivery, rssBytes}.
  */
-export async function notifydDeliveryRun({ n, receiver, delivery = DELIVERY, execArgv = [], log = () => {} }) {
+export async function notifydDeliveryRun({ n, receiver, delivery = DELIVERY, ledger = {}, execArgv = [], log = () => {} }) {
   const dir = tempDir();
   const dbPath = dir.file('notifyd.db');
   try {
     await seedViaStore(dbPath, n, () => receiver.url());
     receiver.reset();
-    const daemon = await startNotifyd(benchConfig(dbPath, { delivery }), { execArgv });
+    const daemon = await startNotifyd(benchConfig(dbPath, { delivery, ledger }), { execArgv });
     const reader = ledgerReader(dbPath);
     try {
       const before = daemon.child.usage();

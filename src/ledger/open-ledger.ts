@@ -1,6 +1,8 @@
 import { openDatabase, type SynchronousMode } from './database.js';
+import { InlineLedgerWriter, type LedgerWriter } from './ledger-writer.js';
 import { runMigrations } from './migrate.js';
 import { SqliteNotificationStore } from './sqlite-notification-store.js';
+import { ThreadLedgerWriter } from './thread-ledger-writer.js';
 
 export interface LedgerOptions {
   path: string;
@@ -11,19 +13,37 @@ export interface LedgerOptions {
   migrate?: boolean;
   /** Retry-delay jitter (`delivery.jitter`): 0 (default) disables, 0.2 = ±20 %. */
   jitter?: number;
+  /**
+   * Run the writes on a worker thread with its own connection (default true;
+   * `ledger.writerThread`). An in-memory ledger always writes inline: a
+   * second connection would open a different, empty database.
+   */
+  writerThread?: boolean;
 }
 
 /** Opens the ledger file, migrates it unless told not to, and returns the store. */
 export function openSqliteNotificationStore(options: LedgerOptions): SqliteNotificationStore {
   const db = openDatabase(options);
+  let writer: LedgerWriter | null = null;
   try {
     if (options.migrate ?? true) runMigrations(db);
-    return new SqliteNotificationStore(db, {
-      groupCommitMaxWaitMs: options.groupCommitMaxWaitMs,
-      ...(options.jitter !== undefined ? { jitter: options.jitter } : {}),
-    });
+    const jitter = options.jitter ?? 0;
+    writer =
+      (options.writerThread ?? true) && !isInMemory(options.path)
+        ? new ThreadLedgerWriter({ ...pick(options), jitter })
+        : new InlineLedgerWriter(db, { groupCommitMaxWaitMs: options.groupCommitMaxWaitMs, jitter });
+    return new SqliteNotificationStore(db, writer);
   } catch (error) {
+    void writer?.close();
     db.close();
     throw error;
   }
+}
+
+function pick({ path, synchronous, busyTimeoutMs, groupCommitMaxWaitMs }: LedgerOptions) {
+  return { path, synchronous, busyTimeoutMs, groupCommitMaxWaitMs };
+}
+
+function isInMemory(path: string): boolean {
+  return path === '' || path === ':memory:' || path.startsWith('file::memory:') || /[?&]mode=memory\b/.test(path);
 }

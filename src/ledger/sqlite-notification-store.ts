@@ -13,27 +13,18 @@ import type {
   NotificationStore,
   Page,
 } from '../domain/ports.js';
-import { applyResults } from './apply-results.js';
 import { decodeDeadLetterCursor, decodeIdCursor, encodeDeadLetterCursor, encodeIdCursor } from './cursor.js';
 import type { SqliteDatabase } from './database.js';
 import { deadLetterCountQuery, deadLetterQuery } from './dead-letter-query.js';
-import { enqueueNotification } from './enqueue.js';
-import { GroupCommitter, type GroupCommitStats, type WriteOptions } from './group-commit.js';
-import { leaseDue } from './lease-due.js';
+import type { GroupCommitStats } from './group-commit.js';
+import type { LedgerWriter } from './ledger-writer.js';
 import { newNotificationId } from './notification-id.js';
 import { checkLimit } from './page-limit.js';
-import { rowToAttempt, rowToNotification, type NotificationRow } from './rows.js';
+import { newNotification, notificationToRow, rowToAttempt, rowToNotification, type NotificationRow } from './rows.js';
 import { notifications } from './schema.js';
 import { prepareLedgerStatements, type LedgerStatements } from './statements.js';
 import { mapStorageError, storageUnavailable } from './storage-error.js';
-import { cancelNotification, releaseLeases, replayDeadLetters, replayNotification, retryHostNow, retryNotificationNow } from './transitions.js';
-
-export interface SqliteNotificationStoreOptions {
-  /** See GroupCommitOptions.maxWaitMs. */
-  groupCommitMaxWaitMs: number;
-  /** Retry-delay jitter handed to the domain's decideNextStep: 0 (default) disables, 0.2 = ±20 %. */
-  jitter?: number;
-}
+import type { WriteArgs, WriteOpName, WriteValue } from './write-ops.js';
 
 export const MAX_PAGE_SIZE = 10_000;
 export const DEFAULT_BULK_REPLAY_LIMIT = 1_000;
@@ -41,20 +32,19 @@ export const MAX_BULK_REPLAY_LIMIT = 100_000;
 
 /**
  * The ledger: notifications and their attempts in one SQLite file, the
- * single source of truth. Every write goes through the group committer, so
- * a resolved promise means committed; reads run directly on the connection.
+ * single source of truth. Every write goes to the writer (group-committed,
+ * on the writer thread for a file), so a resolved promise means committed;
+ * reads run directly on this connection.
  */
 export class SqliteNotificationStore implements NotificationStore {
   private readonly orm: BetterSQLite3Database;
   private readonly statements: LedgerStatements;
-  private readonly writes: GroupCommitter;
-  private readonly jitter: number;
   private closed = false;
 
   constructor(
-    /** The better-sqlite3 connection, for tests and verification scripts. */
+    /** The better-sqlite3 connection the reads use, for tests and verification scripts. */
     readonly db: SqliteDatabase,
-    options: SqliteNotificationStoreOptions,
+    private readonly writer: LedgerWriter,
   ) {
     try {
       this.statements = prepareLedgerStatements(db);
@@ -64,18 +54,18 @@ export class SqliteNotificationStore implements NotificationStore {
       });
     }
     this.orm = drizzle({ client: db });
-    this.writes = new GroupCommitter(db, { maxWaitMs: options.groupCommitMaxWaitMs });
-    this.jitter = options.jitter ?? 0;
   }
 
   /** Group-commit counters: `commits` far below `ops` is batching at work. */
   get stats(): Readonly<GroupCommitStats> {
-    return this.writes.stats;
+    return this.writer.stats;
   }
 
-  enqueue(input: NewNotification, now: number): Promise<EnqueueResult> {
-    const id = newNotificationId();
-    return this.write(() => enqueueNotification(this.statements, id, input, now));
+  async enqueue(input: NewNotification, now: number): Promise<EnqueueResult> {
+    // Built here, so only the row travels to the writer and only a flag comes back.
+    const notification = newNotification(newNotificationId(), input, now);
+    const stored = await this.write('enqueue', [notificationToRow(notification)]);
+    return stored.created ? { notification, created: true } : { notification: stored.existing, created: false };
   }
 
   get(id: string): Promise<NotificationWithHistory | null> {
@@ -111,19 +101,19 @@ export class SqliteNotificationStore implements NotificationStore {
   }
 
   replay(id: string, options: { force: boolean }, now: number): Promise<Notification> {
-    return this.write(() => replayNotification(this.statements, id, options.force, now));
+    return this.write('replay', [id, options.force, now]);
   }
 
   cancel(id: string, now: number): Promise<Notification> {
-    return this.write(() => cancelNotification(this.statements, id, now));
+    return this.write('cancel', [id, now]);
   }
 
   retryNow(id: string, now: number): Promise<Notification> {
-    return this.write(() => retryNotificationNow(this.statements, id, now));
+    return this.write('retryNow', [id, now]);
   }
 
   retryHostNow(host: string, now: number): Promise<number> {
-    return this.write(() => retryHostNow(this.statements, host, now));
+    return this.write('retryHostNow', [host, now]);
   }
 
   replayDeadLetters(filter: DeadLetterFilter, now: number): Promise<{ replayed: number; ids: string[] }> {
@@ -133,7 +123,7 @@ export class SqliteNotificationStore implements NotificationStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.write(() => replayDeadLetters(this.orm, this.statements, filter, limit, now));
+    return this.write('replayDeadLetters', [filter, limit, now]);
   }
 
   countDeadLetters(filter: DeadLetterFilter): Promise<number> {
@@ -141,14 +131,13 @@ export class SqliteNotificationStore implements NotificationStore {
   }
 
   leaseDue(request: LeaseRequest): Promise<AttemptJob[]> {
-    // Not durable: a lease lost in a power failure leaves its row due again (one
-    // duplicate POST at worst), so it neither waits for nor pays an fsync: the POSTs wait on it.
-    return this.write(() => leaseDue(this.statements, request), { durable: false });
+    // Not durable (see isDurableWrite): no fsync for the POSTs to wait on.
+    return this.write('leaseDue', [request]);
   }
 
   applyResults(results: readonly AttemptResult[], now: number): Promise<AppliedResult[]> {
     if (results.length === 0) return Promise.resolve([]);
-    return this.write(() => applyResults(this.statements, results, now, { jitter: this.jitter }));
+    return this.write('applyResults', [results, now]);
   }
 
   nextDueAt(): Promise<number | null> {
@@ -164,7 +153,7 @@ export class SqliteNotificationStore implements NotificationStore {
 
   releaseLeases(ids: readonly string[], now: number): Promise<void> {
     if (ids.length === 0) return Promise.resolve();
-    return this.write(() => releaseLeases(this.statements, ids, now));
+    return this.write('releaseLeases', [ids, now]);
   }
 
   counts(): Promise<Record<NotificationStatus, number> & { leased: number; oldestPendingCreatedAt: number | null }> {
@@ -189,21 +178,20 @@ export class SqliteNotificationStore implements NotificationStore {
   }
 
   /** Commits what is queued, then closes the file. Safe to call twice. */
-  close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
+  async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     try {
-      this.writes.close();
+      await this.writer.close();
       this.db.close();
     } catch (error) {
-      return Promise.reject(storageUnavailable('close the ledger', error));
+      throw storageUnavailable('close the ledger', error);
     }
-    return Promise.resolve();
   }
 
-  private write<T>(op: () => T, options?: WriteOptions): Promise<T> {
+  private write<K extends WriteOpName>(op: K, args: WriteArgs<K>): Promise<WriteValue<K>> {
     if (this.closed) return Promise.reject(closedError());
-    return this.writes.run(op, options);
+    return this.writer.run(op, args);
   }
 
   private read<T>(action: string, op: () => T): Promise<T> {

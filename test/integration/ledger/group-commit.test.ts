@@ -57,7 +57,9 @@ describe('group commit', () => {
   });
 
   it('a full disk fails the whole batch with storage_unavailable and stores none of it', async () => {
-    const { store } = openTempLedger();
+    // The page limit is per connection, so this store writes on its own one;
+    // the writer thread on a really full disk: test/chaos/disk-full.test.ts.
+    const { store } = openTempLedger({ writerThread: false });
     await store.enqueue(input(), T0);
     const pages = store.db.pragma('page_count', { simple: true }) as number;
     store.db.pragma(`max_page_count = ${pages + 2}`);

@@ -1,0 +1,69 @@
+import { ErrorCodes, NotifydError, type ErrorCode } from '../domain/errors.js';
+import type { GroupCommitStats } from './group-commit.js';
+import type { WriteOpName } from './write-ops.js';
+
+/** The messages between the store and its writer thread (structured-cloned). */
+export interface WireWrite {
+  seq: number;
+  op: WriteOpName;
+  args: unknown[];
+}
+
+export type ToWriter = { kind: 'writes'; writes: WireWrite[] } | { kind: 'close' };
+
+export type WireReply = { seq: number; ok: true; value: unknown } | { seq: number; ok: false; error: WireError };
+
+export type FromWriter =
+  | { kind: 'replies'; stats: GroupCommitStats; replies: WireReply[] }
+  | { kind: 'closed'; stats: GroupCommitStats }
+  /** The thread could not open the ledger: every write it was sent fails with this. */
+  | { kind: 'failed'; error: WireError };
+
+/**
+ * An error as it crosses the thread boundary: a NotifydError keeps its code,
+ * field and details; anything else its name, message and code (SQLITE_FULL …);
+ * either keeps its cause (one level: the SQLite error under storage_unavailable).
+ */
+export interface WireError {
+  name: string;
+  message: string;
+  /** A NotifydError's code, or a SQLite error's. */
+  code: string | undefined;
+  notifyd: boolean;
+  field: string | undefined;
+  details: Record<string, unknown> | undefined;
+  cause: WireError | undefined;
+}
+
+export function toWireError(error: unknown, depth = 0): WireError {
+  const cause = error instanceof Error && error.cause !== undefined && depth === 0 ? toWireError(error.cause, 1) : undefined;
+  if (error instanceof NotifydError) {
+    return { name: error.name, message: error.message, code: error.code, notifyd: true, field: error.field, details: error.details, cause };
+  }
+  const e = error instanceof Error ? error : new Error(String(error));
+  const code = (e as { code?: unknown }).code;
+  return {
+    name: e.name,
+    message: e.message,
+    code: typeof code === 'string' ? code : undefined,
+    notifyd: false,
+    field: undefined,
+    details: undefined,
+    cause,
+  };
+}
+
+export function fromWireError(wire: WireError): Error {
+  const cause = wire.cause === undefined ? undefined : fromWireError(wire.cause);
+  if (wire.notifyd && wire.code !== undefined && wire.code in ErrorCodes) {
+    return new NotifydError(wire.code as ErrorCode, wire.message, {
+      ...(wire.field !== undefined ? { field: wire.field } : {}),
+      ...(wire.details !== undefined ? { details: wire.details } : {}),
+      ...(cause !== undefined ? { cause } : {}),
+    });
+  }
+  const error = new Error(wire.message, cause === undefined ? undefined : { cause });
+  error.name = wire.name;
+  if (wire.code !== undefined) Object.assign(error, { code: wire.code });
+  return error;
+}
