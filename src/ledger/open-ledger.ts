@@ -24,24 +24,19 @@ export interface LedgerOptions {
 /** Opens the ledger file, migrates it unless told not to, and returns the store. */
 export function openSqliteNotificationStore(options: LedgerOptions): SqliteNotificationStore {
   const db = openDatabase(options);
-  let writer: LedgerWriter | null = null;
   try {
     if (options.migrate ?? true) runMigrations(db);
+    const { path, synchronous, busyTimeoutMs, groupCommitMaxWaitMs } = options;
     const jitter = options.jitter ?? 0;
-    writer =
-      (options.writerThread ?? true) && !isInMemory(options.path)
-        ? new ThreadLedgerWriter({ ...pick(options), jitter })
-        : new InlineLedgerWriter(db, { groupCommitMaxWaitMs: options.groupCommitMaxWaitMs, jitter });
-    return new SqliteNotificationStore(db, writer);
+    return new SqliteNotificationStore(db, (): LedgerWriter =>
+      (options.writerThread ?? true) && !isInMemory(path)
+        ? new ThreadLedgerWriter({ path, synchronous, busyTimeoutMs, groupCommitMaxWaitMs, jitter })
+        : new InlineLedgerWriter(db, { groupCommitMaxWaitMs, jitter }),
+    );
   } catch (error) {
-    void writer?.close();
     db.close();
     throw error;
   }
-}
-
-function pick({ path, synchronous, busyTimeoutMs, groupCommitMaxWaitMs }: LedgerOptions) {
-  return { path, synchronous, busyTimeoutMs, groupCommitMaxWaitMs };
 }
 
 function isInMemory(path: string): boolean {

@@ -39,21 +39,18 @@ export const MAX_BULK_REPLAY_LIMIT = 100_000;
 export class SqliteNotificationStore implements NotificationStore {
   private readonly orm: BetterSQLite3Database;
   private readonly statements: LedgerStatements;
+  private readonly writer: LedgerWriter;
   private closed = false;
 
   constructor(
     /** The better-sqlite3 connection the reads use, for tests and verification scripts. */
     readonly db: SqliteDatabase,
-    private readonly writer: LedgerWriter,
+    /** Called once the schema has checked out, so a bad file starts no writer thread. */
+    createWriter: () => LedgerWriter,
   ) {
-    try {
-      this.statements = prepareLedgerStatements(db);
-    } catch (error) {
-      throw new NotifydError('storage_unavailable', `ledger: the schema is missing or out of date (run \`notifyd migrate\`): ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
+    this.statements = prepareLedgerStatements(db);
     this.orm = drizzle({ client: db });
+    this.writer = createWriter();
   }
 
   /** Group-commit counters: `commits` far below `ops` is batching at work. */

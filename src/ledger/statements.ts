@@ -1,4 +1,5 @@
 import type { Statement } from 'better-sqlite3';
+import { NotifydError } from '../domain/errors.js';
 import type { SqliteDatabase } from './database.js';
 import { SUMMARY_COLUMNS, type AttemptRow, type NotificationRow, type SummaryRow } from './rows.js';
 
@@ -173,7 +174,18 @@ const UPDATE_AFTER_ATTEMPT = `UPDATE notifications
       last_error = @last_error, updated_at = @now
   WHERE rowid = @rid`;
 
+/** Prepares every statement; a schema that is missing or out of date is storage_unavailable naming the fix. */
 export function prepareLedgerStatements(db: SqliteDatabase): LedgerStatements {
+  try {
+    return prepareAll(db);
+  } catch (error) {
+    throw new NotifydError('storage_unavailable', `ledger: the schema is missing or out of date (run \`notifyd migrate\`): ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+function prepareAll(db: SqliteDatabase): LedgerStatements {
   return {
     insertNotification: db.prepare(
       `INSERT INTO notifications (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`,
