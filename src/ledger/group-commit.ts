@@ -1,7 +1,6 @@
-import { NotifydError } from '../domain/errors.js';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.js';
-import { isStorageFailure, storageUnavailable } from './storage-error.js';
+import { isStorageFailure, storageUnavailable, storeClosed } from './storage-error.js';
 
 export interface GroupCommitOptions {
   /** How long the first write of a batch waits for others to join it; 0 = until the event loop turns (setImmediate). */
@@ -32,6 +31,11 @@ export interface GroupCommitStats {
   largestBatch: number;
 }
 
+/** Counters of a committer that has committed nothing yet. */
+export function noCommitsYet(): GroupCommitStats {
+  return { commits: 0, ops: 0, failedCommits: 0, largestBatch: 0 };
+}
+
 // Bounds how long one commit holds the event loop (and the write lock).
 const DEFAULT_MAX_BATCH_OPS = 1_000;
 
@@ -59,7 +63,7 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * nothing else on this connection can interleave with it.
  */
 export class GroupCommitter {
-  readonly stats: GroupCommitStats = { commits: 0, ops: 0, failedCommits: 0, largestBatch: 0 };
+  readonly stats: GroupCommitStats = noCommitsYet();
   private queue: QueuedOp[] = [];
   /** Non-durable writes (leases): committed on their own, at the end of the turn, without an fsync. */
   private relaxedQueue: QueuedOp[] = [];
@@ -102,7 +106,7 @@ export class GroupCommitter {
   /** Runs `op` in the next batch; settles after that batch commits. `op` must be synchronous. */
   run<T>(op: () => T, options: WriteOptions = {}): Promise<T> {
     if (this.closed) {
-      return Promise.reject(new NotifydError('storage_unavailable', 'ledger: the store is closed'));
+      return Promise.reject(storeClosed());
     }
     return new Promise<T>((resolve, reject) => {
       const queued = { run: op, resolve: resolve as (value: unknown) => void, reject };

@@ -1,7 +1,7 @@
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import type { SqliteDatabase } from './database.js';
 import { GroupCommitter, type GroupCommitStats } from './group-commit.js';
-import { prepareLedgerStatements } from './statements.js';
+import type { LedgerStatements } from './statements.js';
 import { isDurableWrite, runWriteOp, type WriteArgs, type WriteContext, type WriteOpName, type WriteValue } from './write-ops.js';
 
 /**
@@ -31,8 +31,9 @@ export class InlineLedgerWriter implements LedgerWriter {
   private readonly context: WriteContext;
   private readonly writes: GroupCommitter;
 
-  constructor(db: SqliteDatabase, options: InlineWriterOptions) {
-    this.context = { statements: prepareLedgerStatements(db), orm: drizzle({ client: db }), jitter: options.jitter };
+  /** `statements` are `db`'s (prepareLedgerStatements): a store writing on its own connection passes the ones it already has. */
+  constructor(db: SqliteDatabase, statements: LedgerStatements, options: InlineWriterOptions) {
+    this.context = { statements, orm: drizzle({ client: db }), jitter: options.jitter };
     this.writes = new GroupCommitter(db, { maxWaitMs: options.groupCommitMaxWaitMs });
   }
 

@@ -28,10 +28,10 @@ export function openSqliteNotificationStore(options: LedgerOptions): SqliteNotif
     if (options.migrate ?? true) runMigrations(db);
     const { path, synchronous, busyTimeoutMs, groupCommitMaxWaitMs } = options;
     const jitter = options.jitter ?? 0;
-    return new SqliteNotificationStore(db, (): LedgerWriter =>
+    return new SqliteNotificationStore(db, (statements): LedgerWriter =>
       (options.writerThread ?? true) && !isInMemory(path)
         ? new ThreadLedgerWriter({ path, synchronous, busyTimeoutMs, groupCommitMaxWaitMs, jitter })
-        : new InlineLedgerWriter(db, { groupCommitMaxWaitMs, jitter }),
+        : new InlineLedgerWriter(db, statements, { groupCommitMaxWaitMs, jitter }),
     );
   } catch (error) {
     db.close();

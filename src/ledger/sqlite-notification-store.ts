@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { NotifydError } from '../domain/errors.js';
 import type { AttemptJob, NewNotification, Notification, NotificationWithHistory } from '../domain/notification.js';
 import type { NotificationStatus } from '../domain/notification-status.js';
 import type { AttemptResult } from '../domain/outcome.js';
@@ -23,7 +22,7 @@ import { checkLimit } from './page-limit.js';
 import { newNotification, notificationToRow, rowToAttempt, rowToNotification, type NotificationRow } from './rows.js';
 import { notifications } from './schema.js';
 import { prepareLedgerStatements, type LedgerStatements } from './statements.js';
-import { mapStorageError, storageUnavailable } from './storage-error.js';
+import { mapStorageError, storageUnavailable, storeClosed } from './storage-error.js';
 import type { WriteArgs, WriteOpName, WriteValue } from './write-ops.js';
 
 export const MAX_PAGE_SIZE = 10_000;
@@ -45,12 +44,15 @@ export class SqliteNotificationStore implements NotificationStore {
   constructor(
     /** The better-sqlite3 connection the reads use, for tests and verification scripts. */
     readonly db: SqliteDatabase,
-    /** Called once the schema has checked out, so a bad file starts no writer thread. */
-    createWriter: () => LedgerWriter,
+    /**
+     * Called once the schema has checked out, so a bad file starts no writer
+     * thread; given this connection's statements, for a writer that shares it.
+     */
+    createWriter: (statements: LedgerStatements) => LedgerWriter,
   ) {
     this.statements = prepareLedgerStatements(db);
     this.orm = drizzle({ client: db });
-    this.writer = createWriter();
+    this.writer = createWriter(this.statements);
   }
 
   /** Group-commit counters: `commits` far below `ops` is batching at work. */
@@ -187,12 +189,12 @@ export class SqliteNotificationStore implements NotificationStore {
   }
 
   private write<K extends WriteOpName>(op: K, args: WriteArgs<K>): Promise<WriteValue<K>> {
-    if (this.closed) return Promise.reject(closedError());
+    if (this.closed) return Promise.reject(storeClosed());
     return this.writer.run(op, args);
   }
 
   private read<T>(action: string, op: () => T): Promise<T> {
-    if (this.closed) return Promise.reject(closedError());
+    if (this.closed) return Promise.reject(storeClosed());
     try {
       return Promise.resolve(op());
     } catch (error) {
@@ -205,8 +207,4 @@ function pageOf(rows: NotificationRow[], limit: number, cursorOf: (last: Notific
   const items = rows.slice(0, limit).map(rowToNotification);
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > limit && last !== undefined ? cursorOf(last) : null };
-}
-
-function closedError(): NotifydError {
-  return new NotifydError('storage_unavailable', 'ledger: the store is closed');
 }

@@ -43,6 +43,11 @@ export function storageUnavailable(action: string, cause: unknown): NotifydError
   });
 }
 
+/** A write or read after the store (or its writer) was closed. */
+export function storeClosed(): NotifydError {
+  return new NotifydError('storage_unavailable', 'ledger: the store is closed');
+}
+
 /** Storage failures become storage_unavailable; NotifydErrors and programming errors pass through. */
 export function mapStorageError(action: string, error: unknown): unknown {
   if (isNotifydError(error)) return error;

@@ -1,9 +1,10 @@
 import { Worker } from 'node:worker_threads';
 import { NotifydError } from '../domain/errors.js';
 import type { SynchronousMode } from './database.js';
-import type { GroupCommitStats } from './group-commit.js';
+import { noCommitsYet, type GroupCommitStats } from './group-commit.js';
 import type { LedgerWriter } from './ledger-writer.js';
 import type { WriteArgs, WriteOpName, WriteValue } from './write-ops.js';
+import { storeClosed } from './storage-error.js';
 import { fromWireError, type FromWriter, type ToWriter, type WireWrite } from './writer-wire.js';
 
 export interface WriterThreadOptions {
@@ -35,9 +36,9 @@ export class ThreadLedgerWriter implements LedgerWriter {
   private worker: Worker | null = null;
   private readonly waiting = new Map<number, Waiter>();
   private nextSeq = 0;
-  private lastStats: GroupCommitStats = { commits: 0, ops: 0, failedCommits: 0, largestBatch: 0 };
+  private lastStats = noCommitsYet();
   /** Stats of the threads that came before this one (a restart does not reset the counters). */
-  private earlierStats: GroupCommitStats = { commits: 0, ops: 0, failedCommits: 0, largestBatch: 0 };
+  private earlierStats = noCommitsYet();
   private closing: Promise<void> | null = null;
   private outbox: WireWrite[] = [];
 
@@ -61,7 +62,7 @@ export class ThreadLedgerWriter implements LedgerWriter {
   }
 
   run<K extends WriteOpName>(op: K, args: WriteArgs<K>): Promise<WriteValue<K>> {
-    if (this.closing !== null) return Promise.reject(new NotifydError('storage_unavailable', 'ledger: the store is closed'));
+    if (this.closing !== null) return Promise.reject(storeClosed());
     this.worker ??= this.start();
     const seq = this.nextSeq++;
     return new Promise<WriteValue<K>>((resolve, reject) => {
@@ -134,7 +135,7 @@ export class ThreadLedgerWriter implements LedgerWriter {
     if (this.worker !== worker) return;
     this.worker = null;
     this.earlierStats = this.stats;
-    this.lastStats = { commits: 0, ops: 0, failedCommits: 0, largestBatch: 0 };
+    this.lastStats = noCommitsYet();
     if (this.waiting.size > 0) {
       this.failAll(new NotifydError('storage_unavailable', `ledger: the writer thread stopped: ${cause.message}`, { cause }));
     }

@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase, type SqliteDatabase } from './database.js';
 import { InlineLedgerWriter } from './ledger-writer.js';
+import { prepareLedgerStatements } from './statements.js';
 import type { WriterThreadOptions } from './thread-ledger-writer.js';
 import { toWireError, type FromWriter, type ToWriter, type WireReply } from './writer-wire.js';
 
@@ -18,7 +19,7 @@ let db: SqliteDatabase | null = null;
 let writer: InlineLedgerWriter | null = null;
 try {
   db = openDatabase(options);
-  writer = new InlineLedgerWriter(db, options);
+  writer = new InlineLedgerWriter(db, prepareLedgerStatements(db), options);
 } catch (error) {
   db?.close();
   db = null;
