@@ -154,6 +154,11 @@ describe('NOTIFYD_* environment', () => {
     });
   });
 
+  it('ledger.writerThread is on by default; NOTIFYD_LEDGER_WRITER_THREAD=false turns it off', () => {
+    expect(defaultConfig().ledger.writerThread).toBe(true);
+    expect(loadConfig({ env: { NOTIFYD_LEDGER_WRITER_THREAD: 'false' } }).ledger.writerThread).toBe(false);
+  });
+
   it('NOTIFYD_DELIVERY_PER_HOST_CONCURRENCY=4 sets delivery.perHostConcurrency', () => {
     expect(loadConfig({ env: { NOTIFYD_DELIVERY_PER_HOST_CONCURRENCY: '4' } }).delivery.perHostConcurrency).toBe(4);
   });
@@ -250,6 +255,7 @@ describe('validation errors name the key', () => {
     ['listen.port', { listen: { port: 70000 } }],
     ['listen.port', { listen: { port: 80.5 } }],
     ['ledger.path', { ledger: { path: '' } }],
+    ['ledger.writerThread', { ledger: { writerThread: 'yes' } }],
     ['delivery.concurrency', { delivery: { concurrency: 0 } }],
     ['delivery.followRedirects', { delivery: { followRedirects: 'yes' } }],
     ['delivery.timeoutMs', { delivery: { timeoutMs: -1 } }],
