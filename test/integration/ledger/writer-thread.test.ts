@@ -16,6 +16,26 @@ function busyWait(ms: number): void {
   }
 }
 
+/** A thread writer on a fresh ledger whose first thread dies on the first message it gets (test/helpers/failing-writer-thread.mjs); the next is the real one. */
+function writerThatDiesFirst() {
+  const dir = tempDir('notifyd-writer-');
+  const path = dir.file('ledger.db');
+  const db = openDatabase({ path, synchronous: 'normal', busyTimeoutMs: 1000 });
+  runMigrations(db);
+  const options = { path, synchronous: 'normal' as const, busyTimeoutMs: 1000, groupCommitMaxWaitMs: 0, jitter: 0 };
+  const writer = new ThreadLedgerWriter(
+    Object.assign(options, { diedMarker: dir.file('died') }),
+    new URL('../../helpers/failing-writer-thread.mjs', import.meta.url),
+  );
+  const row = (n: number) => notificationToRow(newNotification(`0190aaaa-0000-7000-8000-00000000000${n}`, input(), T0));
+  const done = async () => {
+    await writer.close();
+    db.close();
+    dir.cleanup();
+  };
+  return { writer, db, row, done };
+}
+
 describe('the writer thread', () => {
   it('commits while the event loop is blocked: the writes run on another thread', async () => {
     const ledger = openTempLedger({ synchronous: 'full' });
@@ -51,6 +71,39 @@ describe('the writer thread', () => {
     }
   });
 
+  it('writes made in separate tasks while the thread is busy all commit, each settling on its own (a conflict fails alone)', async () => {
+    const ledger = openTempLedger({ synchronous: 'full' });
+    const keyed = await ledger.store.enqueue(input({ idempotencyKey: 'order-1' }), T0);
+    // One write per macrotask, each made while earlier ones are still out.
+    const writes: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 40; i++) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      writes.push(ledger.store.enqueue(input(i === 20 ? { idempotencyKey: 'order-1', body: '{"other":true}' } : {}), T0 + i));
+    }
+    const settled = await Promise.allSettled(writes);
+    expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(39);
+    expect(settled[20]).toMatchObject({ status: 'rejected', reason: { code: 'idempotency_conflict' } });
+    expect((await ledger.store.counts()).pending).toBe(40);
+    expect((await ledger.store.get(keyed.notification.id))?.body).toBe(keyed.notification.body);
+  });
+
+  it('a write still gathering when its thread dies fails with the rest and never reaches the next thread', async () => {
+    const { writer, db, row, done } = writerThatDiesFirst();
+    try {
+      const sent = writer.run('enqueue', [row(1)]);
+      await Promise.resolve(); // sent: the first write of a task goes when the task ends
+      const gathering = writer.run('enqueue', [row(2)]); // made while the first is out: it waits for more
+      busyWait(500); // the thread dies meanwhile; its exit is seen before the gathered write would go
+      for (const s of await Promise.allSettled([sent, gathering])) {
+        expect(s.status === 'rejected' && s.reason).toMatchObject({ code: 'storage_unavailable' });
+      }
+      await expect(writer.run('enqueue', [row(3)])).resolves.toEqual({ created: true });
+      expect(db.prepare('SELECT id FROM notifications').pluck().all()).toEqual(['0190aaaa-0000-7000-8000-000000000003']);
+    } finally {
+      await done();
+    }
+  });
+
   it('an error crosses back with its code, field, details and SQLite cause', () => {
     const cause = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
     const error = new NotifydError('storage_unavailable', 'ledger: cannot commit', { field: 'x', details: { sqliteCode: 'SQLITE_FULL' }, cause });
@@ -64,16 +117,7 @@ describe('the writer thread', () => {
   });
 
   it('a thread that dies fails the writes it held with storage_unavailable, stores none of them, and the next write gets a new thread', async () => {
-    const dir = tempDir('notifyd-writer-');
-    const path = dir.file('ledger.db');
-    const db = openDatabase({ path, synchronous: 'normal', busyTimeoutMs: 1000 });
-    runMigrations(db);
-    const options = { path, synchronous: 'normal' as const, busyTimeoutMs: 1000, groupCommitMaxWaitMs: 0, jitter: 0 };
-    const writer = new ThreadLedgerWriter(
-      Object.assign(options, { diedMarker: dir.file('died') }),
-      new URL('../../helpers/failing-writer-thread.mjs', import.meta.url),
-    );
-    const row = (n: number) => notificationToRow(newNotification(`0190aaaa-0000-7000-8000-00000000000${n}`, input(), T0));
+    const { writer, db, row, done } = writerThatDiesFirst();
     try {
       const first = await Promise.allSettled([writer.run('enqueue', [row(1)]), writer.run('enqueue', [row(2)])]);
       for (const s of first) {
@@ -86,9 +130,8 @@ describe('the writer thread', () => {
       expect(db.prepare('SELECT id FROM notifications').pluck().all()).toEqual(['0190aaaa-0000-7000-8000-000000000003']);
       expect(writer.stats.ops).toBe(1);
     } finally {
-      await writer.close();
-      db.close();
-      dir.cleanup();
+      await done();
     }
   });
+
 });
