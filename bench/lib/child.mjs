@@ -99,7 +99,7 @@ export class Child {
     clearTimeout(timer);
   }
 
-  /** CPU seconds (user + system, all threads) and RSS bytes, read from /proc. */
+  /** CPU seconds (user + system: all threads, and the event loop's alone) and RSS bytes, read from /proc. */
   usage() {
     return procUsage(this.pid);
   }
@@ -107,15 +107,26 @@ export class Child {
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
+/**
+ * CPU seconds of the whole process (all threads) and of its main thread (the
+ * event loop: its task id is the pid), RSS and peak RSS.
+ */
 export function procUsage(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name, which is in parentheses and may contain spaces.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { cpuSeconds: (utime + stime) / CLOCK_TICKS, rssBytes: kb('VmRSS') * 1024, hwmBytes: kb('VmHWM') * 1024 };
+  return {
+    cpuSeconds: cpuSecondsOf(`/proc/${pid}/stat`),
+    eventLoopCpuSeconds: cpuSecondsOf(`/proc/${pid}/task/${pid}/stat`),
+    rssBytes: kb('VmRSS') * 1024,
+    hwmBytes: kb('VmHWM') * 1024,
+  };
+}
+
+function cpuSecondsOf(statFile) {
+  const stat = readFileSync(statFile, 'utf8');
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
 /** The child side: answers requests from the parent with `handlers[cmd](payload)`. */

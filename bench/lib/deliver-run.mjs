@@ -7,7 +7,7 @@ export const DELIVERY = { concurrency: 64, perHostConcurrency: 64 };
  * One notifyd delivery run: a ledger seeded with `n` due notifications to the
  * receiver (seeding is not timed), a fresh daemon, and the time from the
  * receiver's first POST to the ledger reporting all `n` delivered.
- * Returns {rate, cpuUsPerDelivery, rssBytes}.
+ * Returns {rate, cpuUsPerDelivery, eventLoopCpuUsPerDelivery, rssBytes, …}.
  */
 export async function notifydDeliveryRun({ n, receiver, delivery = DELIVERY, ledger = {}, execArgv = [], log = () => {} }) {
   const dir = tempDir();
@@ -27,6 +27,7 @@ export async function notifydDeliveryRun({ n, receiver, delivery = DELIVERY, led
       return {
         rate: n / seconds,
         cpuUsPerDelivery: ((after.cpuSeconds - before.cpuSeconds) * 1e6) / n,
+        eventLoopCpuUsPerDelivery: ((after.eventLoopCpuSeconds - before.eventLoopCpuSeconds) * 1e6) / n,
         rssBytes: after.rssBytes,
         duplicates: receiver.requests - n,
         commitsPerDelivery: stats.groupCommit ? stats.groupCommit.commits / n : null,
