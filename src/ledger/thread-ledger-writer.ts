@@ -7,9 +7,6 @@ import type { WriteArgs, WriteOpName, WriteValue } from './write-ops.js';
 import { storeClosed } from './storage-error.js';
 import { fromWireError, type FromWriter, type ToWriter, type WireWrite } from './writer-wire.js';
 
-/** Writes gathered while the thread is busy are sent once this many are waiting, without waiting for the end of the turn. */
-const OUTBOX_BATCH = 8;
-
 export interface WriterThreadOptions {
   path: string;
   synchronous: SynchronousMode;
@@ -44,7 +41,6 @@ export class ThreadLedgerWriter implements LedgerWriter {
   private earlierStats = noCommitsYet();
   private closing: Promise<void> | null = null;
   private outbox: WireWrite[] = [];
-  private flushTimer: NodeJS.Immediate | null = null;
 
   constructor(
     private readonly options: WriterThreadOptions,
@@ -72,20 +68,14 @@ export class ThreadLedgerWriter implements LedgerWriter {
     return new Promise<WriteValue<K>>((resolve, reject) => {
       this.waiting.set(seq, { resolve: resolve as (value: unknown) => void, reject });
       if (this.waiting.size === 1) this.worker?.ref(); // keep the process alive while a write is out
-      // When the thread has nothing else of ours, the write is sent when the
-      // current task ends (a microtask): writes made together (one request's,
-      // a Promise.all) travel in one message, and the thread starts on them
-      // while this loop goes on parsing. While it is busy, a message sent now
-      // would only queue behind its commit, so writes gather, up to
-      // OUTBOX_BATCH or the end of the turn: one message (≈ 4 µs of the event
-      // loop's time each) for several writes. Gathering everything for the
-      // whole turn measured slower: the two threads took turns.
+      // Sent when the current task ends (a microtask), not at the end of the
+      // event-loop turn: writes made together (one request's, a Promise.all)
+      // travel in one message, and the thread commits the first requests'
+      // writes while this loop still parses the next ones (gathering what
+      // arrives meanwhile into its next commit). Gathering for the whole turn
+      // measured slower: the two threads took turns instead of overlapping.
       this.outbox.push({ seq, op, args: args as unknown[] });
-      if (this.outbox.length >= OUTBOX_BATCH) this.flushOutbox();
-      else if (this.outbox.length === 1) {
-        if (this.waiting.size === 1) queueMicrotask(() => this.flushOutbox());
-        else this.flushTimer ??= setImmediate(() => this.flushOutbox());
-      }
+      if (this.outbox.length === 1) queueMicrotask(() => this.flushOutbox());
     });
   }
 
@@ -114,8 +104,6 @@ export class ThreadLedgerWriter implements LedgerWriter {
   }
 
   private flushOutbox(): void {
-    if (this.flushTimer !== null) clearImmediate(this.flushTimer);
-    this.flushTimer = null;
     if (this.outbox.length === 0) return;
     const writes = this.outbox;
     this.outbox = [];
@@ -148,10 +136,6 @@ export class ThreadLedgerWriter implements LedgerWriter {
     this.worker = null;
     this.earlierStats = this.stats;
     this.lastStats = noCommitsYet();
-    // Writes still gathering are failed below with the rest: none may reach the next thread.
-    this.outbox = [];
-    if (this.flushTimer !== null) clearImmediate(this.flushTimer);
-    this.flushTimer = null;
     if (this.waiting.size > 0) {
       this.failAll(new NotifydError('storage_unavailable', `ledger: the writer thread stopped: ${cause.message}`, { cause }));
     }
