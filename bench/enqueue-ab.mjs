@@ -5,10 +5,10 @@
 // enqueue path is judged on a noisy machine, where two runs an hour apart
 // differ more than the change does.
 //   BENCH_DIST_B=file:///path/to/other/dist node bench/enqueue-ab.mjs [reps] [seconds]
-import { cannon } from './enqueue.mjs';
+import { cannon, cannonWithCpu } from './enqueue.mjs';
 import { benchConfig, enqueueBody, startNotifyd, tempDir } from './lib/notifyd.mjs';
 import { startReceiver } from './lib/receiver.mjs';
-import { median } from './lib/stats.mjs';
+import { summary } from './lib/stats.mjs';
 
 const other = process.env.BENCH_DIST_B;
 if (!other) throw new Error('set BENCH_DIST_B to the other build, e.g. file:///tmp/base/dist');
@@ -29,19 +29,16 @@ try {
     const measured = {};
     for (const name of rep % 2 === 0 ? ['a', 'b'] : ['b', 'a']) {
       const d = daemons[name];
-      const u0 = d.child.usage();
-      const r = await cannon(`${d.url}/v1/notifications`, body, seconds);
-      const u1 = d.child.usage();
-      measured[name] = { rate: r.rate, loopUs: ((u1.eventLoopCpuSeconds - u0.eventLoopCpuSeconds) * 1e6) / r.count };
+      measured[name] = await cannonWithCpu(d.child, `${d.url}/v1/notifications`, body, seconds);
     }
     const gain = measured.a.rate / measured.b.rate - 1;
     gains.push(gain);
     const show = (m) => `${Math.round(m.rate)}/s, event loop ${m.loopUs.toFixed(1)} µs/request`;
     console.log(`rep ${rep + 1}/${reps}: this build ${show(measured.a)}; other ${show(measured.b)}; ${(gain * 100).toFixed(1)} %`);
   }
-  const sorted = [...gains].sort((x, y) => x - y);
+  const { min, median, max } = summary(gains);
   const pct = (x) => `${(x * 100).toFixed(1)} %`;
-  console.log(`this build / other: ${pct(sorted[0])} … ${pct(sorted[sorted.length - 1])}, median ${pct(median(gains))}`);
+  console.log(`this build / other: ${pct(min)} … ${pct(max)}, median ${pct(median)}`);
 } finally {
   for (const d of Object.values(daemons)) await d.stop();
   await parked.close();

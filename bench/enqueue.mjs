@@ -26,6 +26,15 @@ export function cannon(url, body, seconds, connections = CONNECTIONS) {
   });
 }
 
+/** One cannon run against a daemon's child process, with its CPU per request: all threads (`cpuUs`) and the event loop's alone (`loopUs`). */
+export async function cannonWithCpu(child, url, body, seconds) {
+  const u0 = child.usage();
+  const r = await cannon(url, body, seconds);
+  const u1 = child.usage();
+  const perRequest = (before, after) => ((after - before) * 1e6) / r.count;
+  return { ...r, cpuUs: perRequest(u0.cpuSeconds, u1.cpuSeconds), loopUs: perRequest(u0.eventLoopCpuSeconds, u1.eventLoopCpuSeconds) };
+}
+
 export async function main({ quick, log, args = [] }) {
   const seconds = quick ? 2 : 5;
   const reps = 3;
@@ -61,12 +70,10 @@ export async function main({ quick, log, args = [] }) {
     const cpu = { notifyd: [], noop: [], inline: [] };
     const loopCpu = { notifyd: [], noop: [], inline: [] };
     const measured = (who, child, url, text) => async () => {
-      const u0 = child.usage();
-      const r = await cannon(url, text, seconds);
-      const u1 = child.usage();
-      if (details[who]) details[who].push(r);
-      if (cpu[who]) cpu[who].push(((u1.cpuSeconds - u0.cpuSeconds) * 1e6) / r.count);
-      if (loopCpu[who]) loopCpu[who].push(((u1.eventLoopCpuSeconds - u0.eventLoopCpuSeconds) * 1e6) / r.count);
+      const r = await cannonWithCpu(child, url, text, seconds);
+      details[who]?.push(r);
+      cpu[who]?.push(r.cpuUs);
+      loopCpu[who]?.push(r.loopUs);
       return r.rate;
     };
     const values = await alternate(

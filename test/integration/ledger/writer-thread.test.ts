@@ -87,14 +87,14 @@ describe('the writer thread', () => {
     expect((await ledger.store.get(keyed.notification.id))?.body).toBe(keyed.notification.body);
   });
 
-  it('a write still gathering when its thread dies fails with the rest and never reaches the next thread', async () => {
+  it('a write made in a later task while its thread is dying fails with the rest and never reaches the next thread', async () => {
     const { writer, db, row, done } = writerThatDiesFirst();
     try {
       const sent = writer.run('enqueue', [row(1)]);
-      await Promise.resolve(); // sent: the first write of a task goes when the task ends
-      const gathering = writer.run('enqueue', [row(2)]); // made while the first is out: it waits for more
-      busyWait(500); // the thread dies meanwhile; its exit is seen before the gathered write would go
-      for (const s of await Promise.allSettled([sent, gathering])) {
+      await Promise.resolve(); // sent: a task's writes go when the task ends
+      const later = writer.run('enqueue', [row(2)]); // made while the first is out, in a task of its own
+      busyWait(500); // the thread dies on the first write meanwhile; the second is sent to it before its exit is seen
+      for (const s of await Promise.allSettled([sent, later])) {
         expect(s.status === 'rejected' && s.reason).toMatchObject({ code: 'storage_unavailable' });
       }
       await expect(writer.run('enqueue', [row(3)])).resolves.toEqual({ created: true });
@@ -133,5 +133,4 @@ describe('the writer thread', () => {
       await done();
     }
   });
-
 });
