@@ -19,7 +19,7 @@ export interface ApiDeps {
   store: NotificationStore;
   config: Config;
   /** The SSRF guard's static check (DestinationPolicy.checkUrl). */
-  destinations: { checkUrl(url: string): void };
+  destinations: { checkUrl(url: string | URL): void };
   /** Wakes the scheduler: called after an enqueue, a replay and a bulk replay. */
   onEnqueued?: () => void;
   /** Extra readiness checks, e.g. {redis: 'ok'}; any value but 'ok' makes /readyz answer 503. */

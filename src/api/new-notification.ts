@@ -9,7 +9,7 @@ import { MAX_METADATA_BYTES, idempotencyKeyProblem, type EnqueueBody } from './s
 
 export interface EnqueueContext {
   config: Config;
-  destinations: { checkUrl(url: string): void };
+  destinations: { checkUrl(url: string | URL): void };
 }
 
 const JSON_CONTENT_TYPE = 'application/json';
@@ -87,7 +87,7 @@ function checkUrl(raw: string, destinations: EnqueueContext['destinations']): { 
   if (parsed.hostname === '') {
     throw new NotifydError('validation_failed', 'url: has no host', { field: 'url' });
   }
-  destinations.checkUrl(parsed.href);
+  destinations.checkUrl(parsed);
   // URL.host already omits the scheme's default port; names are lower-cased, but be explicit.
   return { url: parsed.href, host: parsed.host.toLowerCase() };
 }

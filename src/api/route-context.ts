@@ -6,7 +6,7 @@ import type { OpsViews } from '../ops/ops.js';
 export interface RouteContext {
   store: NotificationStore;
   config: Config;
-  destinations: { checkUrl(url: string): void };
+  destinations: { checkUrl(url: string | URL): void };
   now: () => number;
   /** Wakes the scheduler after new due work; never throws. */
   wake: () => void;

@@ -19,7 +19,7 @@ import type { GroupCommitStats } from './group-commit.js';
 import type { LedgerWriter } from './ledger-writer.js';
 import { newNotificationId } from './notification-id.js';
 import { checkLimit } from './page-limit.js';
-import { newNotification, notificationToRow, rowToAttempt, rowToNotification, type NotificationRow } from './rows.js';
+import { newNotification, notificationToValues, rowToAttempt, rowToNotification, type NotificationRow } from './rows.js';
 import { notifications } from './schema.js';
 import { prepareLedgerStatements, type LedgerStatements } from './statements.js';
 import { mapStorageError, storageUnavailable, storeClosed } from './storage-error.js';
@@ -63,7 +63,7 @@ export class SqliteNotificationStore implements NotificationStore {
   async enqueue(input: NewNotification, now: number): Promise<EnqueueResult> {
     // Built here, so only the row travels to the writer and only a flag comes back.
     const notification = newNotification(newNotificationId(), input, now);
-    const stored = await this.write('enqueue', [notificationToRow(notification)]);
+    const stored = await this.write('enqueue', [notificationToValues(notification)]);
     return stored.created ? { notification, created: true } : { notification: stored.existing, created: false };
   }
 

@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import { NotifydError } from '../domain/errors.js';
 import type { SqliteDatabase } from './database.js';
-import { SUMMARY_COLUMNS, type AttemptRow, type NotificationRow, type SummaryRow } from './rows.js';
+import { NOTIFICATION_COLUMNS, SUMMARY_COLUMNS, type AttemptRow, type NotificationRow, type NotificationValues, type SummaryRow } from './rows.js';
 
 /**
  * The prepared statements of the hot paths (enqueue, lease, apply results,
@@ -75,7 +75,7 @@ export interface AfterAttempt {
 }
 
 export interface LedgerStatements {
-  readonly insertNotification: Statement<[NotificationRow]>;
+  readonly insertNotification: Statement<[NotificationValues]>;
   readonly selectById: Statement<[string], NotificationRow>;
   readonly selectByIdempotencyKey: Statement<[string], NotificationRow>;
   readonly selectHistory: Statement<[string], AttemptRow>;
@@ -103,12 +103,6 @@ export interface LedgerStatements {
   readonly ping: Statement<[], { one: 1 }>;
 }
 
-const COLUMNS: ReadonlyArray<keyof NotificationRow> = [
-  'id', 'status', 'url', 'host', 'body', 'content_type', 'headers', 'idempotency_key', 'payload_hash',
-  'delays_ms', 'success', 'timeout_ms', 'metadata', 'attempts', 'round_start', 'next_attempt_at',
-  'lease_until', 'delivered_at', 'dead_at', 'dead_reason', 'cancelled_at', 'last_error', 'replays',
-  'created_at', 'updated_at',
-];
 
 /** Must stay the predicates of the partial indexes in schema.ts, word for word. */
 export const DUE_PREDICATES = {
@@ -187,8 +181,8 @@ export function prepareLedgerStatements(db: SqliteDatabase): LedgerStatements {
 
 function prepareAll(db: SqliteDatabase): LedgerStatements {
   return {
-    insertNotification: db.prepare(
-      `INSERT INTO notifications (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`,
+    insertNotification: db.prepare<[NotificationValues]>(
+      `INSERT INTO notifications (${NOTIFICATION_COLUMNS.join(', ')}) VALUES (${NOTIFICATION_COLUMNS.map(() => '?').join(', ')})`,
     ),
     selectById: db.prepare('SELECT * FROM notifications WHERE id = ?'),
     selectByIdempotencyKey: db.prepare(

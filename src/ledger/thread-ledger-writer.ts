@@ -5,7 +5,7 @@ import { noCommitsYet, type GroupCommitStats } from './group-commit.js';
 import type { LedgerWriter } from './ledger-writer.js';
 import type { WriteArgs, WriteOpName, WriteValue } from './write-ops.js';
 import { storeClosed } from './storage-error.js';
-import { fromWireError, type FromWriter, type ToWriter, type WireWrite } from './writer-wire.js';
+import { addWrite, forEachReply, fromWireError, type FromWriter, type ToWriter, type WireWrites } from './writer-wire.js';
 
 export interface WriterThreadOptions {
   path: string;
@@ -40,7 +40,7 @@ export class ThreadLedgerWriter implements LedgerWriter {
   /** Stats of the threads that came before this one (a restart does not reset the counters). */
   private earlierStats = noCommitsYet();
   private closing: Promise<void> | null = null;
-  private outbox: WireWrite[] = [];
+  private outbox: WireWrites = [];
 
   constructor(
     private readonly options: WriterThreadOptions,
@@ -74,8 +74,8 @@ export class ThreadLedgerWriter implements LedgerWriter {
       // writes while this loop still parses the next ones (gathering what
       // arrives meanwhile into its next commit). Gathering for the whole turn
       // measured slower: the two threads took turns instead of overlapping.
-      this.outbox.push({ seq, op, args: args as unknown[] });
-      if (this.outbox.length === 1) queueMicrotask(() => this.flushOutbox());
+      if (this.outbox.length === 0) queueMicrotask(() => this.flushOutbox());
+      addWrite(this.outbox, seq, op, args);
     });
   }
 
@@ -121,14 +121,18 @@ export class ThreadLedgerWriter implements LedgerWriter {
     }
     this.lastStats = message.stats;
     if (message.kind === 'closed') return;
-    for (const reply of message.replies) {
-      const waiter = this.waiting.get(reply.seq);
-      if (waiter === undefined) continue;
-      this.waiting.delete(reply.seq);
-      if (reply.ok) waiter.resolve(reply.value);
-      else waiter.reject(fromWireError(reply.error));
-    }
+    forEachReply(
+      message,
+      (seq, value) => this.takeWaiter(seq)?.resolve(value),
+      (seq, error) => this.takeWaiter(seq)?.reject(fromWireError(error)),
+    );
     if (this.waiting.size === 0 && this.closing === null) this.worker?.unref();
+  }
+
+  private takeWaiter(seq: number): Waiter | undefined {
+    const waiter = this.waiting.get(seq);
+    this.waiting.delete(seq);
+    return waiter;
   }
 
   private onExit(worker: Worker, cause: Error): void {

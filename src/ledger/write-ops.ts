@@ -4,7 +4,7 @@ import type { DeadLetterFilter, LeaseRequest } from '../domain/ports.js';
 import { applyResults } from './apply-results.js';
 import { enqueueNotification } from './enqueue.js';
 import { leaseDue } from './lease-due.js';
-import type { NotificationRow } from './rows.js';
+import type { NotificationValues } from './rows.js';
 import type { LedgerStatements } from './statements.js';
 import { cancelNotification, releaseLeases, replayDeadLetters, replayNotification, retryHostNow, retryNotificationNow } from './transitions.js';
 
@@ -23,7 +23,7 @@ export interface WriteContext {
  * either way. Each runs inside a group-committed transaction.
  */
 export const writeOps = {
-  enqueue: (ctx: WriteContext, row: NotificationRow) => enqueueNotification(ctx.statements, row),
+  enqueue: (ctx: WriteContext, values: NotificationValues) => enqueueNotification(ctx.statements, values),
   replay: (ctx: WriteContext, id: string, force: boolean, now: number) => replayNotification(ctx.statements, id, force, now),
   cancel: (ctx: WriteContext, id: string, now: number) => cancelNotification(ctx.statements, id, now),
   retryNow: (ctx: WriteContext, id: string, now: number) => retryNotificationNow(ctx.statements, id, now),

@@ -9,7 +9,7 @@ import { openDatabase, type SqliteDatabase } from './database.js';
 import { InlineLedgerWriter } from './ledger-writer.js';
 import { prepareLedgerStatements } from './statements.js';
 import type { WriterThreadOptions } from './thread-ledger-writer.js';
-import { toWireError, type FromWriter, type ToWriter, type WireReply } from './writer-wire.js';
+import { forEachWrite, toWireError, type FromWriter, type ToWriter, type WireError } from './writer-wire.js';
 
 const port = parentPort;
 if (port === null) throw new Error('writer-thread runs as a worker thread');
@@ -27,7 +27,8 @@ try {
   port.close(); // the thread ends; the store fails what it sent and starts another on the next write
 }
 
-let replies: WireReply[] = [];
+let done: unknown[] = [];
+let failed: Array<number | WireError> = [];
 
 function post(message: FromWriter): void {
   port!.postMessage(message);
@@ -35,27 +36,34 @@ function post(message: FromWriter): void {
 
 // A batch's promises all settle in one microtask run after its COMMIT: one
 // queued flush (FIFO, after them) sends them back in a single message.
-function reply(message: WireReply): void {
-  replies.push(message);
-  if (replies.length === 1) queueMicrotask(flushReplies);
+function replyLater(): void {
+  if (done.length === 0 && failed.length === 0) queueMicrotask(flushReplies);
 }
 
 function flushReplies(): void {
-  if (replies.length === 0 || writer === null) return;
-  const out = replies;
-  replies = [];
-  post({ kind: 'replies', stats: { ...writer.stats }, replies: out });
+  if ((done.length === 0 && failed.length === 0) || writer === null) return;
+  const message: FromWriter = { kind: 'replies', stats: { ...writer.stats }, done, failed };
+  done = [];
+  failed = [];
+  post(message);
 }
 
 port.on('message', (message: ToWriter) => {
   if (writer === null) return; // opening failed, and the store was told
   if (message.kind === 'writes') {
-    for (const { seq, op, args } of message.writes) {
-      writer.run(op, args as never).then(
-        (value) => reply({ seq, ok: true, value }),
-        (error: unknown) => reply({ seq, ok: false, error: toWireError(error) }),
+    const open = writer;
+    forEachWrite(message.writes, (seq, op, args) => {
+      open.run(op, args as never).then(
+        (value) => {
+          replyLater();
+          done.push(seq, value);
+        },
+        (error: unknown) => {
+          replyLater();
+          failed.push(seq, toWireError(error));
+        },
       );
-    }
+    });
     return;
   }
   void close(writer);

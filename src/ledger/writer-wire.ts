@@ -2,22 +2,42 @@ import { ErrorCodes, NotifydError, type ErrorCode } from '../domain/errors.js';
 import type { GroupCommitStats } from './group-commit.js';
 import type { WriteOpName } from './write-ops.js';
 
-/** The messages between the store and its writer thread (structured-cloned). */
-export interface WireWrite {
-  seq: number;
-  op: WriteOpName;
-  args: unknown[];
-}
+/**
+ * The messages between the store and its writer thread (structured-cloned).
+ * Writes and replies travel flat, several to one array (seq, op, args, seq,
+ * op, args … and seq, value, seq, value …), not as an object each: structured
+ * clone writes out every object's keys and rebuilds it property by property
+ * on the other side, and an enqueue's hand-off is on the event loop's hot path.
+ */
+export type WireWrites = unknown[];
 
-export type ToWriter = { kind: 'writes'; writes: WireWrite[] } | { kind: 'close' };
-
-export type WireReply = { seq: number; ok: true; value: unknown } | { seq: number; ok: false; error: WireError };
+export type ToWriter = { kind: 'writes'; writes: WireWrites } | { kind: 'close' };
 
 export type FromWriter =
-  | { kind: 'replies'; stats: GroupCommitStats; replies: WireReply[] }
+  /** `done`: seq, value, seq, value …; `failed`: seq, error, seq, error … */
+  | { kind: 'replies'; stats: GroupCommitStats; done: unknown[]; failed: Array<number | WireError> }
   | { kind: 'closed'; stats: GroupCommitStats }
   /** The thread could not open the ledger: every write it was sent fails with this. */
   | { kind: 'failed'; error: WireError };
+
+export function addWrite(writes: WireWrites, seq: number, op: WriteOpName, args: readonly unknown[]): void {
+  writes.push(seq, op, args);
+}
+
+export function forEachWrite(writes: WireWrites, fn: (seq: number, op: WriteOpName, args: unknown[]) => void): void {
+  for (let i = 0; i < writes.length; i += 3) fn(writes[i] as number, writes[i + 1] as WriteOpName, writes[i + 2] as unknown[]);
+}
+
+/** Hands each reply of a `replies` message to `resolve` (its value) or `reject` (its error). */
+export function forEachReply(
+  message: Extract<FromWriter, { kind: 'replies' }>,
+  resolve: (seq: number, value: unknown) => void,
+  reject: (seq: number, error: WireError) => void,
+): void {
+  const { done, failed } = message;
+  for (let i = 0; i < done.length; i += 2) resolve(done[i] as number, done[i + 1]);
+  for (let i = 0; i < failed.length; i += 2) reject(failed[i] as number, failed[i + 1] as WireError);
+}
 
 /**
  * An error as it crosses the thread boundary: a NotifydError keeps its code,

@@ -15,6 +15,9 @@ export const BLOCKED_ADDRESS = 'BLOCKED_ADDRESS';
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6;
 
+/** Bounds literalVerdicts: a producer naming endless distinct IPs only refills it. */
+const MAX_CACHED_VERDICTS = 1_024;
+
 /**
  * The SSRF guard. Two checks, because neither is enough alone:
  * - `checkUrl`, at enqueue, refuses what is visibly wrong (a scheme, a literal
@@ -31,19 +34,28 @@ export class DestinationPolicy {
   /** Suffixes with their leading dot: `*.example.com` → `.example.com`. */
   private readonly hostSuffixes: string[] = [];
   private readonly cidrs: Array<[Address, number]> = [];
+  /**
+   * Literal-IP hosts already judged. The policy never changes after
+   * construction, and parsing and range-matching an address was ≈ 2 µs of
+   * every enqueue to a receiver named by its IP.
+   */
+  private readonly literalVerdicts = new Map<string, boolean>();
 
   constructor(options: DestinationPolicyOptions) {
     this.allowAll = options.allowPrivateNetworks;
     options.allowHosts.forEach((raw, index) => this.addException(raw, `security.allowHosts.${index}`));
   }
 
-  /** Throws `validation_failed` for a scheme or unparsable URL, `destination_blocked` for a refused literal IP. */
-  checkUrl(url: string): void {
+  /**
+   * Throws `validation_failed` for a scheme or unparsable URL, `destination_blocked` for a refused literal IP.
+   * Takes the URL already parsed, too: the enqueue path has parsed it once and need not again.
+   */
+  checkUrl(url: string | URL): void {
     let parsed: URL;
     try {
-      parsed = new URL(url);
+      parsed = typeof url === 'string' ? new URL(url) : url;
     } catch (cause) {
-      throw new NotifydError('validation_failed', `url: "${url}" is not a valid URL`, { field: 'url', cause });
+      throw new NotifydError('validation_failed', `url: "${String(url)}" is not a valid URL`, { field: 'url', cause });
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw new NotifydError('validation_failed', `url: scheme ${parsed.protocol} is not allowed (use http or https)`, {
@@ -63,7 +75,13 @@ export class DestinationPolicy {
   literalBlocked(hostname: string): string | null {
     const address = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
     if (isIP(address) === 0) return null;
-    return this.isAddressAllowed(address, hostname)
+    let allowed = this.literalVerdicts.get(hostname);
+    if (allowed === undefined) {
+      allowed = this.isAddressAllowed(address, hostname);
+      if (this.literalVerdicts.size >= MAX_CACHED_VERDICTS) this.literalVerdicts.clear();
+      this.literalVerdicts.set(hostname, allowed);
+    }
+    return allowed
       ? null
       : `${hostname} is a private, loopback, link-local or reserved address (allow it with security.allowHosts or security.allowPrivateNetworks)`;
   }

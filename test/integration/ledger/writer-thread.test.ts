@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { NotifydError } from '../../../src/domain/errors.js';
-import { newNotification, notificationToRow } from '../../../src/ledger/rows.js';
+import { newNotification, notificationToValues } from '../../../src/ledger/rows.js';
 import { ThreadLedgerWriter } from '../../../src/ledger/thread-ledger-writer.js';
 import { fromWireError, toWireError } from '../../../src/ledger/writer-wire.js';
 import { runMigrations } from '../../../src/ledger/migrate.js';
@@ -27,7 +27,7 @@ function writerThatDiesFirst() {
     Object.assign(options, { diedMarker: dir.file('died') }),
     new URL('../../helpers/failing-writer-thread.mjs', import.meta.url),
   );
-  const row = (n: number) => notificationToRow(newNotification(`0190aaaa-0000-7000-8000-00000000000${n}`, input(), T0));
+  const row = (n: number) => notificationToValues(newNotification(`0190aaaa-0000-7000-8000-00000000000${n}`, input(), T0));
   const done = async () => {
     await writer.close();
     db.close();
