@@ -4,7 +4,14 @@
 // request of each. Not part of `npm run bench`: it is how a change to the
 // enqueue path is judged on a noisy machine, where two runs an hour apart
 // differ more than the change does.
-//   BENCH_DIST_B=file:///path/to/other/dist node bench/enqueue-ab.mjs [reps] [seconds]
+//
+// By default each run takes as many requests as the daemon can (the gain is
+// in accepted/s, and moves with the machine: the same build against itself
+// measured −14 to +15 %). With `--rate N` both daemons get the same N
+// requests/s, and the gain is in CPU per request, the event loop's and the
+// whole process's (writer thread and V8's helpers included): steadier, since
+// neither daemon is fighting the load generator for the cores.
+//   BENCH_DIST_B=file:///path/to/other/dist node bench/enqueue-ab.mjs [reps] [seconds] [--rate N]
 import { cannon, cannonWithCpu } from './enqueue.mjs';
 import { benchConfig, enqueueBody, startNotifyd, tempDir } from './lib/notifyd.mjs';
 import { startReceiver } from './lib/receiver.mjs';
@@ -12,8 +19,12 @@ import { summary } from './lib/stats.mjs';
 
 const other = process.env.BENCH_DIST_B;
 if (!other) throw new Error('set BENCH_DIST_B to the other build, e.g. file:///tmp/base/dist');
-const reps = Number(process.argv[2] ?? 10);
-const seconds = Number(process.argv[3] ?? 4);
+const rateFlag = process.argv.indexOf('--rate');
+const rate = rateFlag > 0 ? Number(process.argv[rateFlag + 1]) : undefined;
+if (rate !== undefined && !(rate > 0)) throw new Error('--rate takes requests per second, e.g. --rate 8000');
+const positional = process.argv.slice(2).filter((arg, i, all) => arg !== '--rate' && all[i - 1] !== '--rate');
+const reps = Number(positional[0] ?? 10);
+const seconds = Number(positional[1] ?? 4);
 
 const dir = tempDir();
 const parked = await startReceiver({ mode: 'hang' });
@@ -22,23 +33,31 @@ const daemons = {
   a: await startNotifyd(benchConfig(dir.file('a.db')), { scheduler: false }),
   b: await startNotifyd(benchConfig(dir.file('b.db')), { scheduler: false, env: { BENCH_DIST: other } }),
 };
+const pct = (x) => `${(x * 100).toFixed(1)} %`;
+const range = (values) => {
+  const { min, median, max } = summary(values);
+  return `${pct(min)} … ${pct(max)}, median ${pct(median)}`;
+};
 try {
   for (const d of Object.values(daemons)) await cannon(`${d.url}/v1/notifications`, body, 1);
-  const gains = [];
+  const gains = { rate: [], loop: [], process: [] };
   for (let rep = 0; rep < reps; rep++) {
     const measured = {};
     for (const name of rep % 2 === 0 ? ['a', 'b'] : ['b', 'a']) {
       const d = daemons[name];
-      measured[name] = await cannonWithCpu(d.child, `${d.url}/v1/notifications`, body, seconds);
+      measured[name] = await cannonWithCpu(d.child, `${d.url}/v1/notifications`, body, seconds, { rate });
     }
-    const gain = measured.a.rate / measured.b.rate - 1;
-    gains.push(gain);
-    const show = (m) => `${Math.round(m.rate)}/s, event loop ${m.loopUs.toFixed(1)} µs/request`;
-    console.log(`rep ${rep + 1}/${reps}: this build ${show(measured.a)}; other ${show(measured.b)}; ${(gain * 100).toFixed(1)} %`);
+    const { a, b } = measured;
+    gains.rate.push(a.rate / b.rate - 1);
+    gains.loop.push(a.loopUs / b.loopUs - 1);
+    gains.process.push(a.cpuUs / b.cpuUs - 1);
+    const show = (m) => `${Math.round(m.rate)}/s, CPU ${m.loopUs.toFixed(1)} µs/request event loop, ${m.cpuUs.toFixed(1)} process`;
+    console.log(`rep ${rep + 1}/${reps}: this build ${show(a)}; other ${show(b)}`);
   }
-  const { min, median, max } = summary(gains);
-  const pct = (x) => `${(x * 100).toFixed(1)} %`;
-  console.log(`this build / other: ${pct(min)} … ${pct(max)}, median ${pct(median)}`);
+  if (rate === undefined) console.log(`accepted/s, this build / other: ${range(gains.rate)}`);
+  else console.log(`at ${rate} requests/s each`);
+  console.log(`event loop CPU per request, this build / other: ${range(gains.loop)}`);
+  console.log(`process CPU per request, this build / other: ${range(gains.process)}`);
 } finally {
   for (const d of Object.values(daemons)) await d.stop();
   await parked.close();

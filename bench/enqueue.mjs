@@ -9,11 +9,23 @@ import { benchConfig, enqueueBody, startNotifyd, tempDir } from './lib/notifyd.m
 
 export const CONNECTIONS = 64;
 
-/** One autocannon run; returns accepted (2xx) per second and the latency percentiles. */
-export function cannon(url, body, seconds, connections = CONNECTIONS) {
+/**
+ * One autocannon run; returns accepted (2xx) per second and the latency
+ * percentiles. With `rate`, autocannon holds the whole run to that many
+ * requests per second instead of as many as the daemon can take.
+ */
+export function cannon(url, body, seconds, { connections = CONNECTIONS, rate } = {}) {
   return new Promise((resolve, reject) => {
     autocannon(
-      { url, method: 'POST', connections, duration: seconds, headers: { 'content-type': 'application/json' }, body },
+      {
+        url,
+        method: 'POST',
+        connections,
+        duration: seconds,
+        headers: { 'content-type': 'application/json' },
+        body,
+        ...(rate !== undefined ? { overallRate: rate } : {}),
+      },
       (error, result) => {
         if (error) return reject(error);
         const accepted = result['2xx'];
@@ -27,9 +39,9 @@ export function cannon(url, body, seconds, connections = CONNECTIONS) {
 }
 
 /** One cannon run against a daemon's child process, with its CPU per request: all threads (`cpuUs`) and the event loop's alone (`loopUs`). */
-export async function cannonWithCpu(child, url, body, seconds) {
+export async function cannonWithCpu(child, url, body, seconds, options = {}) {
   const u0 = child.usage();
-  const r = await cannon(url, body, seconds);
+  const r = await cannon(url, body, seconds, options);
   const u1 = child.usage();
   const perRequest = (before, after) => ((after - before) * 1e6) / r.count;
   return { ...r, cpuUs: perRequest(u0.cpuSeconds, u1.cpuSeconds), loopUs: perRequest(u0.eventLoopCpuSeconds, u1.eventLoopCpuSeconds) };

@@ -19,6 +19,13 @@ export interface WriteOptions {
    * next durable commit's fsync of the WAL makes them durable too. Default true.
    */
   durable?: boolean;
+  /**
+   * True for a write that changes the ledger with one statement at most, after
+   * every check that may throw: SQLite undoes a failed statement by itself,
+   * so it needs no savepoint of its own (a SAVEPOINT and RELEASE cost ≈ 1.5 µs
+   * a write, a tenth of an enqueue's time on the writer thread). Default false.
+   */
+  atomic?: boolean;
 }
 
 export interface GroupCommitStats {
@@ -41,6 +48,7 @@ const DEFAULT_MAX_BATCH_OPS = 1_000;
 
 interface QueuedOp {
   run: () => unknown;
+  atomic: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -50,8 +58,8 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 /**
  * Group commit: writes queue up and run together in one transaction, so one
  * fsync (synchronous=FULL) covers hundreds of them. Each write runs in its
- * own savepoint, so one that fails (an idempotency conflict) fails only its
- * own promise. Promises settle only after COMMIT returns: if the commit
+ * own savepoint (or is one statement, see WriteOptions.atomic), so one that
+ * fails (an idempotency conflict) fails only its own promise. Promises settle only after COMMIT returns: if the commit
  * fails, every op in the batch is rejected with storage_unavailable and none
  * is reported as stored.
  *
@@ -90,7 +98,7 @@ export class GroupCommitter {
     this.batch = db.transaction((ops: readonly QueuedOp[], outcomes: Outcome[]) => {
       for (const op of ops) {
         try {
-          outcomes.push({ ok: true, value: this.savepoint(op.run) });
+          outcomes.push({ ok: true, value: op.atomic ? op.run() : this.savepoint(op.run) });
         } catch (error) {
           // SQLite may already have rolled the whole transaction back: give up on the batch.
           if (isStorageFailure(error) || !this.db.inTransaction) throw error;
@@ -109,7 +117,7 @@ export class GroupCommitter {
       return Promise.reject(storeClosed());
     }
     return new Promise<T>((resolve, reject) => {
-      const queued = { run: op, resolve: resolve as (value: unknown) => void, reject };
+      const queued = { run: op, atomic: options.atomic === true, resolve: resolve as (value: unknown) => void, reject };
       if (options.durable === false) {
         this.relaxedQueue.push(queued);
         this.relaxedImmediate ??= setImmediate(() => {

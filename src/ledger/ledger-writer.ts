@@ -2,7 +2,7 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import type { SqliteDatabase } from './database.js';
 import { GroupCommitter, type GroupCommitStats } from './group-commit.js';
 import type { LedgerStatements } from './statements.js';
-import { isDurableWrite, runWriteOp, type WriteArgs, type WriteContext, type WriteOpName, type WriteValue } from './write-ops.js';
+import { isAtomicWrite, isDurableWrite, runWriteOp, type WriteArgs, type WriteContext, type WriteOpName, type WriteValue } from './write-ops.js';
 
 /**
  * Where the ledger's writes run. The store reads on its own connection and
@@ -42,7 +42,7 @@ export class InlineLedgerWriter implements LedgerWriter {
   }
 
   run<K extends WriteOpName>(op: K, args: WriteArgs<K>): Promise<WriteValue<K>> {
-    return this.writes.run(() => runWriteOp(this.context, op, args), { durable: isDurableWrite(op) });
+    return this.writes.run(() => runWriteOp(this.context, op, args), { durable: isDurableWrite(op), atomic: isAtomicWrite(op) });
   }
 
   close(): Promise<void> {

@@ -49,6 +49,16 @@ export function isDurableWrite(op: WriteOpName): boolean {
   return op !== 'leaseDue';
 }
 
+/**
+ * Writes that change the ledger with one statement at most, after every check
+ * that may throw (an enqueue: the idempotency lookup, then one INSERT). The
+ * group committer runs them without a savepoint: a statement that fails is
+ * undone by SQLite itself, and a check that throws has changed nothing.
+ */
+export function isAtomicWrite(op: WriteOpName): boolean {
+  return op === 'enqueue';
+}
+
 /** Runs the named write against `ctx` (inside the caller's transaction). */
 export function runWriteOp<K extends WriteOpName>(ctx: WriteContext, op: K, args: WriteArgs<K>): WriteValue<K> {
   // The table's entries differ in arguments; WriteArgs<K> ties `args` to `op`'s.

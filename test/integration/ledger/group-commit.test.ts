@@ -131,4 +131,30 @@ describe('group commit', () => {
       db.close();
     }
   });
+  it('an atomic write (one statement, no savepoint of its own) that fails takes back only its own statement', async () => {
+    const ledger = openTempLedger();
+    const db = new Database(ledger.dir.file('atomic.db'));
+    try {
+      db.exec('CREATE TABLE item (id INTEGER PRIMARY KEY, tag TEXT UNIQUE)');
+      const committer = new GroupCommitter(db, { maxWaitMs: 0 });
+      const insert = db.prepare('INSERT INTO item (id, tag) VALUES (?, ?)');
+      const multi = db.prepare("INSERT INTO item (id, tag) VALUES (10, 'x'), (11, 'a')");
+      const atomic = { atomic: true };
+      const settled = await Promise.allSettled([
+        committer.run(() => insert.run(1, 'a').changes, atomic),
+        // Fails on its second row: SQLite undoes the statement's first row too.
+        committer.run(() => multi.run().changes, atomic),
+        // A check that throws before writing.
+        committer.run(() => {
+          throw new Error('refused before any write');
+        }, atomic),
+        committer.run(() => insert.run(2, 'b').changes, atomic),
+      ]);
+      expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+      expect(db.prepare('SELECT id FROM item ORDER BY id').pluck().all()).toEqual([1, 2]);
+      expect(committer.stats).toMatchObject({ commits: 1, ops: 4 });
+    } finally {
+      db.close();
+    }
+  });
 });

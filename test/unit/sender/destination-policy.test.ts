@@ -93,6 +93,28 @@ describe('DestinationPolicy.checkUrl (default policy)', () => {
   it('names the rule to change in the message', () => {
     expect(() => strict.checkUrl('http://10.1.2.3/')).toThrow(/allowHosts|allowPrivateNetworks/);
   });
+
+  it('gives an already parsed URL the same verdicts as its text', () => {
+    for (const [url, expected] of table.filter(([text]) => URL.canParse(text))) {
+      const parsed = new URL(url);
+      let code = 'ok';
+      try {
+        strict.checkUrl(parsed);
+      } catch (error) {
+        code = (error as NotifydError).code;
+      }
+      expect(code, url).toBe(expected);
+    }
+  });
+
+  it('keeps each literal IP verdict it remembers: asked again, and past its memory bound, it answers the same', () => {
+    const policy = new DestinationPolicy({ allowPrivateNetworks: false, allowHosts: ['10.9.0.0/16'] });
+    const verdict = (host: string) => policy.literalBlocked(host) === null;
+    expect([verdict('10.9.1.1'), verdict('10.8.1.1'), verdict('93.184.216.34')]).toEqual([true, false, true]);
+    // More distinct literals than it keeps (1,024): the memory is dropped and refilled, never wrong.
+    for (let i = 0; i < 3_000; i++) expect(verdict(`10.${8 + (i % 2)}.${(i >> 8) & 255}.${i & 255}`)).toBe(i % 2 === 1);
+    expect([verdict('10.9.1.1'), verdict('10.8.1.1'), verdict('93.184.216.34')]).toEqual([true, false, true]);
+  });
 });
 
 describe('DestinationPolicy.isAddressAllowed', () => {
