@@ -8,9 +8,9 @@
 // By default each run takes as many requests as the daemon can (the gain is
 // in accepted/s, and moves with the machine: the same build against itself
 // measured −14 to +15 %). With `--rate N` both daemons get the same N
-// requests/s, and the gain is in CPU per request, the event loop's and the
-// whole process's (writer thread and V8's helpers included): steadier, since
-// neither daemon is fighting the load generator for the cores.
+// requests/s, and the gain is in CPU per request at equal load, the event
+// loop's and the whole process's (writer thread and V8's helpers included).
+// Neither mode is free of the machine's noise: judge a change on several runs.
 //   BENCH_DIST_B=file:///path/to/other/dist node bench/enqueue-ab.mjs [reps] [seconds] [--rate N]
 import { cannon, cannonWithCpu } from './enqueue.mjs';
 import { benchConfig, enqueueBody, startNotifyd, tempDir } from './lib/notifyd.mjs';

@@ -10,6 +10,9 @@ export const MAX_JSON_DEPTH = 32;
  * JSON.stringify) never sees a document that could overflow its stack.
  */
 export function jsonDepthExceeds(text: string, max: number): boolean {
+  // Depth never exceeds the number of openers: most bodies have a few, and
+  // counting them (indexOf, native) is far cheaper than the scan below.
+  if (!hasMoreOpeners(text, max)) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
@@ -23,6 +26,17 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
     else if (c === 0x7b || c === 0x5b) {
       if (++depth > max) return true;
     } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+/** True when `text` holds more than `max` '{' and '[' in all (inside strings too: an upper bound on depth). */
+function hasMoreOpeners(text: string, max: number): boolean {
+  let count = 0;
+  for (const opener of ['{', '[']) {
+    for (let i = text.indexOf(opener); i !== -1; i = text.indexOf(opener, i + 1)) {
+      if (++count > max) return true;
+    }
   }
   return false;
 }
