@@ -59,9 +59,9 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * Group commit: writes queue up and run together in one transaction, so one
  * fsync (synchronous=FULL) covers hundreds of them. Each write runs in its
  * own savepoint (or is one statement, see WriteOptions.atomic), so one that
- * fails (an idempotency conflict) fails only its own promise. Promises settle only after COMMIT returns: if the commit
- * fails, every op in the batch is rejected with storage_unavailable and none
- * is reported as stored.
+ * fails (an idempotency conflict) fails only its own promise. Promises
+ * settle only after COMMIT returns: if the commit fails, every op in the
+ * batch is rejected with storage_unavailable and none is reported as stored.
  *
  * Non-durable writes (leases, see WriteOptions) form batches of their own
  * that commit without an fsync, so dispatching attempts never waits for

@@ -103,7 +103,6 @@ export interface LedgerStatements {
   readonly ping: Statement<[], { one: 1 }>;
 }
 
-
 /** Must stay the predicates of the partial indexes in schema.ts, word for word. */
 export const DUE_PREDICATES = {
   first: "status = 'pending' AND attempts = round_start",
