@@ -9,7 +9,7 @@ import { openDatabase, type SqliteDatabase } from './database.js';
 import { InlineLedgerWriter } from './ledger-writer.js';
 import { prepareLedgerStatements } from './statements.js';
 import type { WriterThreadOptions } from './thread-ledger-writer.js';
-import { forEachWrite, toWireError, type FromWriter, type ToWriter, type WireError } from './writer-wire.js';
+import { addDone, addFailed, forEachWrite, hasReplies, noReplies, toWireError, type FromWriter, type ToWriter } from './writer-wire.js';
 
 const port = parentPort;
 if (port === null) throw new Error('writer-thread runs as a worker thread');
@@ -27,24 +27,24 @@ try {
   port.close(); // the thread ends; the store fails what it sent and starts another on the next write
 }
 
-let done: unknown[] = [];
-let failed: Array<number | WireError> = [];
+let replies = noReplies();
 
 function post(message: FromWriter): void {
   port!.postMessage(message);
 }
 
-// A batch's promises all settle in one microtask run after its COMMIT: one
-// queued flush (FIFO, after them) sends them back in a single message.
-function replyLater(): void {
-  if (done.length === 0 && failed.length === 0) queueMicrotask(flushReplies);
+// A batch's promises all settle in one microtask run after its COMMIT: the
+// first reply queues one flush (FIFO, after them) that sends them all back in
+// a single message.
+function reply(add: () => void): void {
+  if (!hasReplies(replies)) queueMicrotask(flushReplies);
+  add();
 }
 
 function flushReplies(): void {
-  if ((done.length === 0 && failed.length === 0) || writer === null) return;
-  const message: FromWriter = { kind: 'replies', stats: { ...writer.stats }, done, failed };
-  done = [];
-  failed = [];
+  if (!hasReplies(replies) || writer === null) return;
+  const message: FromWriter = { kind: 'replies', stats: { ...writer.stats }, ...replies };
+  replies = noReplies();
   post(message);
 }
 
@@ -54,14 +54,8 @@ port.on('message', (message: ToWriter) => {
     const open = writer;
     forEachWrite(message.writes, (seq, op, args) => {
       open.run(op, args as never).then(
-        (value) => {
-          replyLater();
-          done.push(seq, value);
-        },
-        (error: unknown) => {
-          replyLater();
-          failed.push(seq, toWireError(error));
-        },
+        (value) => reply(() => addDone(replies, seq, value)),
+        (error: unknown) => reply(() => addFailed(replies, seq, toWireError(error))),
       );
     });
     return;

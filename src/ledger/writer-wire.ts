@@ -13,9 +13,14 @@ export type WireWrites = unknown[];
 
 export type ToWriter = { kind: 'writes'; writes: WireWrites } | { kind: 'close' };
 
+/** A commit's replies: `done` holds seq, value, seq, value …; `failed` seq, error, seq, error … */
+export interface WireReplies {
+  done: unknown[];
+  failed: Array<number | WireError>;
+}
+
 export type FromWriter =
-  /** `done`: seq, value, seq, value …; `failed`: seq, error, seq, error … */
-  | { kind: 'replies'; stats: GroupCommitStats; done: unknown[]; failed: Array<number | WireError> }
+  | ({ kind: 'replies'; stats: GroupCommitStats } & WireReplies)
   | { kind: 'closed'; stats: GroupCommitStats }
   /** The thread could not open the ledger: every write it was sent fails with this. */
   | { kind: 'failed'; error: WireError };
@@ -28,9 +33,25 @@ export function forEachWrite(writes: WireWrites, fn: (seq: number, op: WriteOpNa
   for (let i = 0; i < writes.length; i += 3) fn(writes[i] as number, writes[i + 1] as WriteOpName, writes[i + 2] as unknown[]);
 }
 
+export function noReplies(): WireReplies {
+  return { done: [], failed: [] };
+}
+
+export function hasReplies(replies: WireReplies): boolean {
+  return replies.done.length > 0 || replies.failed.length > 0;
+}
+
+export function addDone(replies: WireReplies, seq: number, value: unknown): void {
+  replies.done.push(seq, value);
+}
+
+export function addFailed(replies: WireReplies, seq: number, error: WireError): void {
+  replies.failed.push(seq, error);
+}
+
 /** Hands each reply of a `replies` message to `resolve` (its value) or `reject` (its error). */
 export function forEachReply(
-  message: Extract<FromWriter, { kind: 'replies' }>,
+  message: WireReplies,
   resolve: (seq: number, value: unknown) => void,
   reject: (seq: number, error: WireError) => void,
 ): void {
