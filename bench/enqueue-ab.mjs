@@ -13,16 +13,14 @@
 // Neither mode is free of the machine's noise: judge a change on several runs.
 //   BENCH_DIST_B=file:///path/to/other/dist node bench/enqueue-ab.mjs [reps] [seconds] [--rate N]
 import { cannon, cannonWithCpu } from './enqueue.mjs';
+import { rateAndPositional } from './lib/args.mjs';
 import { benchConfig, enqueueBody, startNotifyd, tempDir } from './lib/notifyd.mjs';
 import { startReceiver } from './lib/receiver.mjs';
 import { summary } from './lib/stats.mjs';
 
 const other = process.env.BENCH_DIST_B;
 if (!other) throw new Error('set BENCH_DIST_B to the other build, e.g. file:///tmp/base/dist');
-const rateFlag = process.argv.indexOf('--rate');
-const rate = rateFlag > 0 ? Number(process.argv[rateFlag + 1]) : undefined;
-if (rate !== undefined && !(rate > 0)) throw new Error('--rate takes requests per second, e.g. --rate 8000');
-const positional = process.argv.slice(2).filter((arg, i, all) => arg !== '--rate' && all[i - 1] !== '--rate');
+const { rate, positional } = rateAndPositional();
 const reps = Number(positional[0] ?? 10);
 const seconds = Number(positional[1] ?? 4);
 

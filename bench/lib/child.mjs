@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /**
  * A Node child process speaking JSON over IPC: the system under test runs in
@@ -123,10 +123,39 @@ export function procUsage(pid) {
 }
 
 function cpuSecondsOf(statFile) {
+  const { user, system } = cpuTimesOf(statFile);
+  return user + system;
+}
+
+/** User and kernel CPU seconds from a /proc …/stat file. */
+function cpuTimesOf(statFile) {
   const stat = readFileSync(statFile, 'utf8');
   // Fields after the command name, which is in parentheses and may contain spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
+}
+
+/**
+ * CPU seconds (user, system) and voluntary context switches (the times a
+ * thread went to sleep), of the event loop (the main thread) and of all the
+ * other threads together (a writer thread, V8's and libuv's helpers).
+ */
+export function threadUsage(pid) {
+  const usage = { eventLoop: { user: 0, system: 0, sleeps: 0 }, others: { user: 0, system: 0, sleeps: 0 } };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let times, status;
+    try {
+      times = cpuTimesOf(`/proc/${pid}/task/${tid}/stat`);
+      status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+    } catch {
+      continue; // the thread ended between the listing and the read
+    }
+    const into = tid === String(pid) ? usage.eventLoop : usage.others;
+    into.user += times.user;
+    into.system += times.system;
+    into.sleeps += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+  }
+  return usage;
 }
 
 /** The child side: answers requests from the parent with `handlers[cmd](payload)`. */
