@@ -16,7 +16,7 @@ import { cannon, cannonWithCpu } from './enqueue.mjs';
 import { rateAndPositional } from './lib/args.mjs';
 import { benchConfig, enqueueBody, startNotifyd, tempDir } from './lib/notifyd.mjs';
 import { startReceiver } from './lib/receiver.mjs';
-import { summary } from './lib/stats.mjs';
+import { alternate, summary } from './lib/stats.mjs';
 
 const other = process.env.BENCH_DIST_B;
 if (!other) throw new Error('set BENCH_DIST_B to the other build, e.g. file:///tmp/base/dist');
@@ -38,20 +38,17 @@ const range = (values) => {
 };
 try {
   for (const d of Object.values(daemons)) await cannon(`${d.url}/v1/notifications`, body, 1);
+  const runOf = (d) => () => cannonWithCpu(d.child, `${d.url}/v1/notifications`, body, seconds, { rate });
+  const measured = await alternate(reps, { a: runOf(daemons.a), b: runOf(daemons.b) });
   const gains = { rate: [], loop: [], process: [] };
-  for (let rep = 0; rep < reps; rep++) {
-    const measured = {};
-    for (const name of rep % 2 === 0 ? ['a', 'b'] : ['b', 'a']) {
-      const d = daemons[name];
-      measured[name] = await cannonWithCpu(d.child, `${d.url}/v1/notifications`, body, seconds, { rate });
-    }
-    const { a, b } = measured;
+  const show = (m) => `${Math.round(m.rate)}/s, CPU ${m.loopUs.toFixed(1)} µs/request event loop, ${m.cpuUs.toFixed(1)} process`;
+  measured.a.forEach((a, rep) => {
+    const b = measured.b[rep];
     gains.rate.push(a.rate / b.rate - 1);
     gains.loop.push(a.loopUs / b.loopUs - 1);
     gains.process.push(a.cpuUs / b.cpuUs - 1);
-    const show = (m) => `${Math.round(m.rate)}/s, CPU ${m.loopUs.toFixed(1)} µs/request event loop, ${m.cpuUs.toFixed(1)} process`;
     console.log(`rep ${rep + 1}/${reps}: this build ${show(a)}; other ${show(b)}`);
-  }
+  });
   if (rate === undefined) console.log(`accepted/s, this build / other: ${range(gains.rate)}`);
   else console.log(`at ${rate} requests/s each`);
   console.log(`event loop CPU per request, this build / other: ${range(gains.loop)}`);

@@ -18,7 +18,7 @@ import { rateAndPositional } from './lib/args.mjs';
 import { threadUsage } from './lib/child.mjs';
 import { benchConfig, enqueueBody, startNotifyd, tempDir } from './lib/notifyd.mjs';
 import { startReceiver } from './lib/receiver.mjs';
-import { fmt, summary } from './lib/stats.mjs';
+import { alternate, fmt, summary } from './lib/stats.mjs';
 
 const { rate, positional } = rateAndPositional();
 const reps = Number(positional[0] ?? 5);
@@ -31,32 +31,27 @@ const dir = tempDir();
 const parked = await startReceiver({ mode: 'hang' });
 const body = enqueueBody(parked.url(), 0, 512);
 const daemons = {};
-const measured = {};
 try {
   for (const [name, { env = {}, ...sections }] of Object.entries(variants)) {
     daemons[name] = await startNotifyd(benchConfig(dir.file(`${Object.keys(daemons).length}.db`), sections), { scheduler: false, env });
-    measured[name] = [];
   }
   for (const d of Object.values(daemons)) await cannon(`${d.url}/v1/notifications`, body, 1);
-  const names = Object.keys(daemons);
-  for (let rep = 0; rep < reps; rep++) {
-    for (const name of rep % 2 === 0 ? names : [...names].reverse()) {
-      const d = daemons[name];
-      const [u0, c0] = [threadUsage(d.child.pid), (await d.child.request('stats')).groupCommit];
-      const r = await cannon(`${d.url}/v1/notifications`, body, seconds, { rate });
-      const [u1, c1] = [threadUsage(d.child.pid), (await d.child.request('stats')).groupCommit];
-      const perRequest = (thread, field, scale) => ((u1[thread][field] - u0[thread][field]) * scale) / r.count;
-      measured[name].push({
-        rate: r.rate,
-        loopUser: perRequest('eventLoop', 'user', 1e6),
-        loopSystem: perRequest('eventLoop', 'system', 1e6),
-        othersUser: perRequest('others', 'user', 1e6),
-        othersSystem: perRequest('others', 'system', 1e6),
-        othersSleeps: perRequest('others', 'sleeps', 1),
-        perCommit: c0 && c1 ? (c1.ops - c0.ops) / Math.max(1, c1.commits - c0.commits) : NaN,
-      });
-    }
-  }
+  const runOf = (d) => async () => {
+    const [u0, c0] = [threadUsage(d.child.pid), (await d.child.request('stats')).groupCommit];
+    const r = await cannon(`${d.url}/v1/notifications`, body, seconds, { rate });
+    const [u1, c1] = [threadUsage(d.child.pid), (await d.child.request('stats')).groupCommit];
+    const perRequest = (thread, field, scale) => ((u1[thread][field] - u0[thread][field]) * scale) / r.count;
+    return {
+      rate: r.rate,
+      loopUser: perRequest('eventLoop', 'user', 1e6),
+      loopSystem: perRequest('eventLoop', 'system', 1e6),
+      othersUser: perRequest('others', 'user', 1e6),
+      othersSystem: perRequest('others', 'system', 1e6),
+      othersSleeps: perRequest('others', 'sleeps', 1),
+      perCommit: c0 && c1 ? (c1.ops - c0.ops) / Math.max(1, c1.commits - c0.commits) : NaN,
+    };
+  };
+  const measured = await alternate(reps, Object.fromEntries(Object.entries(daemons).map(([name, d]) => [name, runOf(d)])));
   const show = (runs, field, digits) => {
     const { min, median, max } = summary(runs.map((run) => run[field]));
     return `${fmt(median, digits)} (${fmt(min, digits)}–${fmt(max, digits)})`;
